@@ -1,0 +1,103 @@
+"""The application factory: a table of contents of register_* calls."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from backend.config import Config
+
+
+def create_app(config: object | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config or Config())
+    register_logging(app)
+    register_extensions(app)
+    register_error_handlers(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_cli(app)
+    register_startup(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    from backend.logging_setup import configure_logging
+
+    configure_logging(app.config["LOG_LEVEL"])
+
+
+def register_extensions(app: Flask) -> None:
+    from backend import models  # noqa: F401  (every table registered before migrations look)
+    from sqlalchemy import event
+
+    from backend.extensions import api, db, enforce_sqlite_foreign_keys, job_queue, limiter, migrate, redis_store
+
+    db.init_app(app)
+    with app.app_context():
+        event.listen(db.engine, "connect", enforce_sqlite_foreign_keys)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())),
+                     render_as_batch=True, compare_type=True)
+    redis_store.init_app(app)
+    job_queue.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+
+
+def register_error_handlers(app: Flask) -> None:
+    from backend.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from backend.extensions import api
+    from institution_api import blueprints as institution_blueprints
+    from miniapp_api import blueprints as miniapp_blueprints
+    from staff_api import blueprints as staff_blueprints
+    from backend.health import blueprint as health_blueprint
+
+    app.register_blueprint(health_blueprint)
+    for blueprint in (*miniapp_blueprints(app), *staff_blueprints(app), *institution_blueprints(app)):
+        api.register_blueprint(blueprint)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from backend.extensions import db
+    from backend.services import outbox
+
+    @app.after_request
+    def drain_outbox(response):
+        # Work written to the outbox by this request's (committed) transaction starts now.
+        if response.status_code < 500:
+            outbox.drain_after_request()
+        return response
+
+    @app.teardown_appcontext
+    def discard_uncommitted(exc):
+        if exc is not None:
+            db.session.rollback()
+
+
+def register_cli(app: Flask) -> None:
+    from backend.cli import register_commands
+
+    register_commands(app)
+
+
+def register_startup(app: Flask) -> None:
+    """Load what must exist before gunicorn forks (jieba's dictionary) so each worker shares it."""
+    from backend.jobs import load_all_jobs
+
+    load_all_jobs()
+    try:
+        from backend.intents import tokenizer
+    except ImportError:  # the chatbot package is optional until it lands
+        return
+    tokenizer.load()
+
+
+def _migrations_dir() -> str:
+    from backend.config import PROJECT_ROOT
+
+    return str(PROJECT_ROOT / "migrations")

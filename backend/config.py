@@ -1,0 +1,123 @@
+"""Settings from the environment, with embedded defaults so `make run` needs no services.
+
+Embedded default: a SQLite file under instance/, Redis replaced in-process by fakeredis and jobs run synchronously.
+Production: DATABASE_URL (postgresql+psycopg://…) and REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/ (embedded mode only).
+
+    Persisting it keeps tokens valid across restarts of `make run`; production sets SECRET_KEY explicitly.
+    """
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    if os.environ.get("DATABASE_URL"):
+        raise RuntimeError("SECRET_KEY must be set when DATABASE_URL is (production mode)")
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class Config:
+    """Read at app creation; every value can be overridden by the environment."""
+
+    def __init__(self) -> None:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        self.SECRET_KEY = _secret_key()
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'medins.sqlite3'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "medins:")
+        # Without a real Redis there is no worker, so jobs run inline in the request.
+        self.JOBS_SYNCHRONOUS = _flag("JOBS_SYNCHRONOUS", default=self.REDIS_URL is None)
+        self.DEV_LOGIN = _flag("DEV_LOGIN")
+        self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+        self.JWT_ISSUER = os.environ.get("JWT_ISSUER", "medins-backend")
+        self.ACCESS_TOKEN_TTL_SECONDS = _int("ACCESS_TOKEN_TTL_SECONDS", 900)
+        self.REFRESH_TOKEN_TTL_SECONDS = _int("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600)
+        self.BIND_TOKEN_TTL_SECONDS = _int("BIND_TOKEN_TTL_SECONDS", 600)
+        self.BIND_FAILURES_PER_HOUR = _int("BIND_FAILURES_PER_HOUR", 5)
+
+        self.WECHAT_API_BASE = os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com")
+        self.WECHAT_APPID = os.environ.get("WECHAT_APPID", "")
+        self.WECHAT_SECRET = os.environ.get("WECHAT_SECRET", "")
+        self.ALIPAY_GATEWAY = os.environ.get("ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do")
+        self.ALIPAY_APP_ID = os.environ.get("ALIPAY_APP_ID", "")
+        self.ALIPAY_PRIVATE_KEY = _read_optional(os.environ.get("ALIPAY_PRIVATE_KEY_FILE"))
+        self.ALIPAY_PUBLIC_KEY = _read_optional(os.environ.get("ALIPAY_PUBLIC_KEY_FILE"))
+        self.PLATFORM_TIMEOUT_SECONDS = float(os.environ.get("PLATFORM_TIMEOUT_SECONDS", "5"))
+
+        self.INSTITUTION_MAX_CLOCK_SKEW_SECONDS = _int("INSTITUTION_MAX_CLOCK_SKEW_SECONDS", 300)
+        self.IDEMPOTENCY_TTL_SECONDS = _int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
+        self.IDEMPOTENCY_LOCK_SECONDS = _int("IDEMPOTENCY_LOCK_SECONDS", 60)
+
+        self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+        self.STATEMENT_DIR = os.environ.get("STATEMENT_DIR", str(INSTANCE_DIR / "statements"))
+        self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_KEY_PREFIX = self.REDIS_KEY_PREFIX + "ratelimit"
+        self.RATELIMIT_HEADERS_ENABLED = True
+
+        self.API_TITLE = "门诊共济自助服务 API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.OPENAPI_SWAGGER_UI_PATH = "docs"
+        # The docs page's browser loads Swagger UI's assets from here; an intranet points it at its own mirror.
+        self.OPENAPI_SWAGGER_UI_URL = os.environ.get(
+            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+        )
+        self.JSON_AS_ASCII = False
+
+
+class TestConfig(Config):
+    """The suite runs on PostgreSQL/Redis when TEST_DATABASE_URL/TEST_REDIS_URL are set, else embedded."""
+
+    __test__ = False  # not a pytest test class despite its name
+
+    def __init__(self, database_url: str | None = None, redis_url: str | None = None) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.DEV_LOGIN = True
+        self.SQLALCHEMY_DATABASE_URI = database_url or os.environ.get("TEST_DATABASE_URL") or (
+            f"sqlite:///{INSTANCE_DIR / 'test.sqlite3'}"
+        )
+        self.REDIS_URL = redis_url or os.environ.get("TEST_REDIS_URL") or None
+        self.JOBS_SYNCHRONOUS = True
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.WECHAT_APPID = "wx-test-app"
+        self.WECHAT_SECRET = "wx-test-secret"
+        self.ALIPAY_APP_ID = "2021000000000000"
+
+
+def _read_optional(path: str | None) -> str | None:
+    return Path(path).read_text() if path else None

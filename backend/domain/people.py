@@ -1,0 +1,94 @@
+"""Rules for person records arriving from the insurance core system (the nightly import, DESIGN §4.5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from backend.domain.identity import InvalidIdNumber, validate_id_number
+from backend.domain.money import InvalidAmount, yuan_to_fen
+
+REGIONS = ("nx", "nm")
+PERSON_TYPES = ("employed", "retired", "flexible")
+PERSON_STATUSES = ("active", "arrears", "suspended", "terminated")
+REQUIRED_COLUMNS = ("id_number", "name", "region", "person_type", "status", "contribution_base", "monthly_credit")
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+TRUE_WORDS = {"1", "true", "yes", "y", "是"}
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    id_number: str
+    name: str
+    region: str
+    person_type: str
+    status: str
+    contribution_base_fen: int
+    monthly_credit_fen: int
+    opening_balance_fen: int | None = None
+    contribution_paid_through: str | None = None
+    pool_code: str | None = None
+    living_out_of_province: bool = False
+
+
+class InvalidPersonRow(ValueError):
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def missing_columns(header: list[str]) -> list[str]:
+    return [column for column in REQUIRED_COLUMNS if column not in header]
+
+
+def parse_person_row(row: Mapping[str, str | None], today: dt.date) -> PersonRecord:
+    """Validate one CSV row completely, collecting every problem so the operator fixes them in one go."""
+    problems: list[str] = []
+    value = {key: (row.get(key) or "").strip() for key in row}
+
+    def pick(column: str, allowed: tuple[str, ...]) -> str:
+        text = value.get(column, "")
+        if text not in allowed:
+            problems.append(f"{column}: {text!r} is not one of {', '.join(allowed)}")
+        return text
+
+    def amount(column: str, required: bool = True) -> int | None:
+        text = value.get(column, "")
+        if not text and not required:
+            return None
+        try:
+            return yuan_to_fen(text)
+        except InvalidAmount:
+            problems.append(f"{column}: {text!r} is not a non-negative amount in yuan")
+            return None
+
+    id_number = _id_number(value.get("id_number", ""), today, problems)
+    name = value.get("name", "")
+    if not name or len(name) > 64:
+        problems.append("name: must be 1–64 characters")
+    region = pick("region", REGIONS)
+    person_type = pick("person_type", PERSON_TYPES)
+    status = pick("status", PERSON_STATUSES)
+    base, credit = amount("contribution_base"), amount("monthly_credit")
+    opening = amount("account_balance", required=False)
+    paid_through = value.get("contribution_paid_through") or None
+    if paid_through and not PERIOD.match(paid_through):
+        problems.append(f"contribution_paid_through: {paid_through!r} is not YYYY-MM")
+    if problems:
+        raise InvalidPersonRow(problems)
+    return PersonRecord(
+        id_number=id_number, name=name, region=region, person_type=person_type, status=status,
+        contribution_base_fen=base or 0, monthly_credit_fen=credit or 0, opening_balance_fen=opening,
+        contribution_paid_through=paid_through, pool_code=value.get("pool") or None,
+        living_out_of_province=value.get("living_out_of_province", "").lower() in TRUE_WORDS,
+    )
+
+
+def _id_number(raw: str, today: dt.date, problems: list[str]) -> str:
+    try:
+        return validate_id_number(raw, today)
+    except InvalidIdNumber as exc:
+        problems.append(f"id_number: invalid ({exc.reason})")
+        return ""

@@ -1,0 +1,20 @@
+"""Periodic jobs as data, registered with RQ's CronScheduler by `flask --app wsgi scheduler`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Periodic:
+    job_name: str
+    interval_seconds: int | None = None
+    cron: str | None = None  # UTC
+    kwargs: tuple[tuple[str, object], ...] = ()
+
+
+SCHEDULE: tuple[Periodic, ...] = (
+    # The outbox is also drained right after each request that wrote to it; this catches what a crash left.
+    Periodic("drain_outbox", interval_seconds=15),
+    Periodic("purge_idempotency_records", cron="17 3 * * *"),
+)

@@ -1,0 +1,31 @@
+"""SQLAlchemy 2 typed models, one module per domain. Importing this package registers every table."""
+
+from backend.models.accounts import IndividualAccount, LedgerAccount, LedgerEntry, LedgerPosting
+from backend.models.applications import Application, Attachment, ReviewStepRecord
+from backend.models.auth import RefreshToken
+from backend.models.base import Base, new_public_id, utcnow
+from backend.models.chat import ChatEscalation, ChatMessage
+from backend.models.institutions import Institution
+from backend.models.people import ChronicQualification, HospitalStay, Person, PlatformBinding, Region
+from backend.models.platform import AuditLog, IdempotencyRecord, Notification, OutboxMessage
+from backend.models.policy import PolicyVersion
+from backend.models.settlements import (
+    Accumulator,
+    AccumulatorEntry,
+    ClearingReport,
+    InvoiceRecord,
+    Settlement,
+    SettlementLine,
+    SettlementRefund,
+)
+from backend.models.sharing import SharingGrant
+from backend.models.staff import StaffUser
+
+__all__ = [
+    "Accumulator", "AccumulatorEntry", "Application", "Attachment", "AuditLog", "Base", "ChatEscalation",
+    "ChatMessage", "ChronicQualification", "ClearingReport", "HospitalStay", "IdempotencyRecord",
+    "IndividualAccount", "Institution", "InvoiceRecord", "LedgerAccount", "LedgerEntry", "LedgerPosting",
+    "Notification", "OutboxMessage", "Person", "PlatformBinding", "PolicyVersion", "RefreshToken", "Region",
+    "ReviewStepRecord", "Settlement", "SettlementLine", "SettlementRefund", "SharingGrant", "StaffUser",
+    "new_public_id", "utcnow",
+]

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the three API packages: authentication, idempotency, signed requests."""
