@@ -160,17 +160,22 @@ def staff_headers(client: FlaskClient, demo_data: None) -> Callable[[str], dict[
     return headers
 
 
+def signed_request(client: FlaskClient, path: str, body: object, code: str = "NX-T-001", *,
+                   timestamp: int | None = None, secret: str | None = None, headers: dict[str, str] | None = None):
+    """POST as an institution with a correct signature (timestamp and secret overridable)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = sign(secret or f"demo-secret-{code}", stamp, raw)
+    return client.post(path, data=raw, content_type="application/json", headers={
+        "X-Institution-Code": code, "X-Timestamp": stamp, "X-Signature": signature, **(headers or {}),
+    })
+
+
 @pytest.fixture
 def signed_post(client: FlaskClient, demo_data: None) -> Callable[..., object]:
-    """POST as a demo institution with a correct signature (timestamp and secret overridable)."""
+    """signed_request bound to this test's client, with the demo institutions in place."""
 
-    def post(path: str, body: object, code: str = "NX-T-001", *, timestamp: int | None = None,
-             secret: str | None = None, headers: dict[str, str] | None = None):
-        raw = json.dumps(body, ensure_ascii=False).encode() if not isinstance(body, bytes) else body
-        stamp = str(int(time.time()) if timestamp is None else timestamp)
-        signature = sign(secret or f"demo-secret-{code}", stamp, raw)
-        return client.post(path, data=raw, content_type="application/json", headers={
-            "X-Institution-Code": code, "X-Timestamp": stamp, "X-Signature": signature, **(headers or {}),
-        })
+    def post(path: str, body: object, code: str = "NX-T-001", **kwargs: object):
+        return signed_request(client, path, body, code, **kwargs)
 
     return post
