@@ -66,8 +66,8 @@ def parse_person_row(row: Mapping[str, str | None], today: dt.date) -> PersonRec
 
     id_number = _id_number(value.get("id_number", ""), today, problems)
     name = value.get("name", "")
-    if not name or len(name) > 64:
-        problems.append("name: must be 1–64 characters")
+    if not name or len(name) > 64 or not name.isprintable():
+        problems.append("name: must be 1–64 printable characters")
     region = pick("region", REGIONS)
     person_type = pick("person_type", PERSON_TYPES)
     status = pick("status", PERSON_STATUSES)
