@@ -22,7 +22,7 @@ def init_db() -> None:
 
     from backend.services import policies
 
-    upgrade()
+    upgrade(revision="heads")
     added = policies.load_shipped()
     click.echo(f"schema at head; {added} policy version(s) added")
 

@@ -45,7 +45,7 @@ def _drift() -> list:
 def test_upgrading_an_empty_database_to_head_matches_the_models(scratch_database_url):
     app = build_app(scratch_database_url)
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         assert _drift() == []
         tables = set(inspect(db.engine).get_table_names())
         assert {"people", "individual_accounts", "ledger_entries", "settlements", "outbox_messages"} <= tables
@@ -55,10 +55,10 @@ def test_upgrading_an_empty_database_to_head_matches_the_models(scratch_database
 def test_downgrading_to_base_and_upgrading_again_works(scratch_database_url):
     app = build_app(scratch_database_url)
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
-        upgrade()
+        upgrade(revision="heads")
         assert _drift() == []
         db.engine.dispose()
 
