@@ -89,12 +89,10 @@ def register_startup(app: Flask) -> None:
     """Load what must exist before gunicorn forks (jieba's dictionary) so each worker shares it."""
     from backend.jobs import load_all_jobs
 
+    import backend.intents
+
     load_all_jobs()
-    try:
-        from backend.intents import tokenizer
-    except ImportError:  # the chatbot package is optional until it lands
-        return
-    tokenizer.load()
+    backend.intents.load()
 
 
 def _migrations_dir() -> str:
