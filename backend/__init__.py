@@ -11,6 +11,7 @@ def create_app(config: object | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config or Config())
     register_logging(app)
+    register_json(app)
     register_extensions(app)
     register_error_handlers(app)
     register_blueprints(app)
@@ -24,6 +25,11 @@ def register_logging(app: Flask) -> None:
     from backend.logging_setup import configure_logging
 
     configure_logging(app.config["LOG_LEVEL"])
+
+
+def register_json(app: Flask) -> None:
+    # Chinese text readable in responses and logs instead of \uXXXX escapes.
+    app.json.ensure_ascii = False
 
 
 def register_extensions(app: Flask) -> None:

@@ -96,7 +96,6 @@ class Config:
         self.OPENAPI_SWAGGER_UI_URL = os.environ.get(
             "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
         )
-        self.JSON_AS_ASCII = False
 
 
 class TestConfig(Config):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
-from rq import Queue
+from rq import Queue, Retry
 
 QUEUES = ("high", "default", "low")
 
@@ -26,5 +26,6 @@ class JobQueue:
             load_all_jobs()
         definition = REGISTRY[job_name]
         return self.queue(definition.queue).enqueue(
-            "backend.jobs.runner.execute", job_name, kwargs, job_id=job_id, result_ttl=3600, failure_ttl=7 * 86400
+            "backend.jobs.runner.execute", job_name, kwargs, job_id=job_id, result_ttl=3600, failure_ttl=7 * 86400,
+            retry=Retry(max=3, interval=[10, 60, 300]),  # jobs are idempotent, so a retry is always safe
         )

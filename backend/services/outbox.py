@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import select
 
 from backend.extensions import db, job_queue
@@ -18,6 +18,8 @@ def add(job_name: str, **payload: Any) -> OutboxMessage:
     """Record work to do after the current transaction commits. Never commits by itself."""
     message = OutboxMessage(job=job_name, payload=payload)
     db.session.add(message)
+    if has_request_context():
+        g.outbox_written = True  # tells the after-request hook there is work to start
     return message
 
 
@@ -39,7 +41,9 @@ def drain(limit: int = 200) -> int:
 def _dispatch(message: OutboxMessage) -> None:
     message.attempts += 1
     try:
-        job_queue.enqueue(message.job, dict(message.payload), job_id=f"outbox-{message.id}")
+        job = job_queue.enqueue(message.job, dict(message.payload), job_id=f"outbox-{message.id}")
+        if job.is_failed:  # synchronous mode ran it already, and it failed
+            raise RuntimeError(_failure_of(job))
     except Exception as exc:  # the row stays pending and the next drain retries it
         log.warning("outbox message %s (%s) not dispatched: %s", message.id, message.job, exc)
         message.last_error = str(exc)[:500]
@@ -48,11 +52,24 @@ def _dispatch(message: OutboxMessage) -> None:
     message.last_error = None
 
 
+def _failure_of(job) -> str:
+    result = job.latest_result()
+    return (result.exc_string or "job failed").strip().splitlines()[-1] if result else "job failed"
+
+
 def drain_after_request() -> None:
-    """Called after a response is sent: synchronous mode runs the work now, else a worker drains soon."""
-    if not db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dispatched_at.is_(None)).limit(1)):
+    """After a request that wrote to the outbox: synchronous mode runs the work now, else a worker drains soon.
+
+    The request's own transaction has committed by now, so a failure here must not fail the response: the
+    messages stay pending and the periodic drain retries them.
+    """
+    if not g.pop("outbox_written", False):
         return
-    if current_app.config["JOBS_SYNCHRONOUS"]:
-        drain()
-    else:
-        job_queue.enqueue("drain_outbox", {}, job_id="drain-outbox-soon")
+    try:
+        if current_app.config["JOBS_SYNCHRONOUS"]:
+            drain()
+        else:
+            job_queue.enqueue("drain_outbox", {}, job_id="drain-outbox-soon")
+    except Exception:
+        db.session.rollback()
+        log.exception("outbox not drained after the request; the periodic drain will retry")

@@ -49,11 +49,35 @@ def test_a_message_whose_job_is_unknown_stays_pending_with_its_error(app):
     assert message.dispatched_at is None and message.last_error
 
 
-def test_the_request_that_wrote_to_the_outbox_starts_the_work_after_its_response(app, client):
-    outbox.add("test_record_call", n=4)
-    db.session.commit()
+def test_the_request_that_wrote_to_the_outbox_starts_the_work_after_its_response(app):
+    def write_and_commit():
+        outbox.add("test_record_call", n=4)
+        db.session.commit()
+        assert CALLS == []  # not before the transaction is over
+        return "ok"
+
+    app.add_url_rule("/test-outbox", view_func=write_and_commit, methods=["POST"])
+    client = app.test_client()
     client.get("/healthz")
+    assert CALLS == []
+    assert client.post("/test-outbox").status_code == 200
     assert CALLS == [{"n": 4}]
+
+
+def test_a_failing_job_does_not_fail_the_response_and_stays_pending(app):
+    @job("test_failing_job")
+    def failing(**_):
+        raise RuntimeError("boom")
+
+    def write_and_commit():
+        outbox.add("test_failing_job")
+        db.session.commit()
+        return "ok"
+
+    app.add_url_rule("/test-outbox-failing", view_func=write_and_commit, methods=["POST"])
+    assert app.test_client().post("/test-outbox-failing").status_code == 200
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.dispatched_at is None and "boom" in message.last_error
 
 
 @pytest.mark.skipif(not REAL_REDIS, reason="needs TEST_REDIS_URL: the asynchronous path runs through a real Redis")
