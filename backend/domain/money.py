@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN_PER_YUAN = 100
 BASIS_POINTS = 10_000  # shares and ratios are stored in basis points: 60 % == 6000
+MAX_FEN = 10**12  # ten billion yuan: far above any real amount, well inside a 64-bit column
 
 
 class InvalidAmount(ValueError):
@@ -27,6 +28,8 @@ def yuan_to_fen(value: str | int | float | Decimal) -> int:
         raise InvalidAmount(f"not a finite number: {value!r}")
     if amount < 0:
         raise InvalidAmount(f"negative amount: {value!r}")
+    if amount * FEN_PER_YUAN > MAX_FEN:
+        raise InvalidAmount(f"amount too large: {value!r}")
     fen = amount * FEN_PER_YUAN
     if fen != fen.to_integral_value():
         raise InvalidAmount(f"more than two decimals: {value!r}")
