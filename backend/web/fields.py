@@ -1,0 +1,18 @@
+"""Marshmallow fields shared by the API surfaces."""
+
+from marshmallow import ValidationError, fields
+
+from backend.domain.money import InvalidAmount, yuan_to_fen
+
+
+class YuanAmount(fields.Field):
+    """A positive amount in yuan ("12.30" or 12.3, at most two decimals), loaded as integer fen."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            fen = yuan_to_fen(value)
+        except InvalidAmount:
+            raise ValidationError("金额须为数字，最多两位小数") from None
+        if fen <= 0:
+            raise ValidationError("金额须大于零")
+        return fen
