@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.domain import ledger as rules
+from backend.domain.identity import InvalidIdNumber, mask_id_number, validate_id_number
+from backend.domain.money import fen_to_yuan
 from backend.domain.sharing import split_account_payment
+from backend.errors import Conflict, NotFound, Unprocessable
 from backend.extensions import db
-from backend.models import IndividualAccount, LedgerPosting, Person, SharingGrant
-from backend.services import ledger
+from backend.models import (
+    IndividualAccount, Institution, LedgerEntry, LedgerPosting, Person, SharingGrant, utcnow,
+)
+from backend.services import audit, ledger, notifications, policies
+from backend.services.credits import BEIJING, local_today
 
 
 def of_person(person_id: int) -> IndividualAccount | None:
@@ -131,3 +140,275 @@ def _refunded(payment: LedgerPosting) -> int:
 
 def _refundable(payment: LedgerPosting) -> int:
     return payment.entries[0].amount_fen - _refunded(payment)
+
+
+# --- the person's view: balance, this year's credits and spending, the journal ---------------------------------
+KIND_LABELS = {
+    rules.PostingKind.MONTHLY_CREDIT: "个人账户划入",
+    rules.PostingKind.LUMP_CREDIT: "个人账户一次性划入",
+    rules.PostingKind.OPENING_BALANCE: "期初余额",
+    rules.PostingKind.ACCOUNT_PAYMENT: "就医购药支付",
+    rules.PostingKind.RESIDENT_CONTRIBUTION: "代缴居民医保个人缴费",
+    rules.PostingKind.LTC_CONTRIBUTION: "缴纳长期护理保险",
+    rules.PostingKind.TRANSFER_OUT: "跨省转出",
+    rules.PostingKind.ONE_TIME_PAYOUT: "一次性返还",
+    rules.PostingKind.REVERSAL: "冲正",
+    rules.PostingKind.REFUND: "退费退回",
+}
+CREDIT_KINDS = frozenset({rules.PostingKind.MONTHLY_CREDIT, rules.PostingKind.LUMP_CREDIT})
+SPENDING_KINDS = frozenset({rules.PostingKind.ACCOUNT_PAYMENT, rules.PostingKind.RESIDENT_CONTRIBUTION,
+                            rules.PostingKind.LTC_CONTRIBUTION})
+
+
+def summary(person_id: int, year: int) -> dict[str, Any]:
+    """Balance now, and the year's credits and spending (net of refunds); yuan strings as the API shows them.
+
+    ``spending_for_family`` is the part of the spending that relatives paid with this account (家庭共济).
+    """
+    account = _account_of(person_id)
+    start, end = _year_bounds(year)
+    totals: dict[tuple[str, str, bool], int] = {}
+    rows = db.session.execute(
+        select(LedgerPosting.kind, LedgerEntry.side, LedgerPosting.actor_person_id, func.sum(LedgerEntry.amount_fen))
+        .join(LedgerPosting, LedgerPosting.id == LedgerEntry.posting_id)
+        .where(LedgerEntry.individual_account_id == account.id,
+               LedgerPosting.occurred_at >= start, LedgerPosting.occurred_at < end)
+        .group_by(LedgerPosting.kind, LedgerEntry.side, LedgerPosting.actor_person_id)
+    )
+    for kind, side, actor, amount in rows:
+        key = (kind, side, actor not in (None, person_id))
+        totals[key] = totals.get(key, 0) + int(amount)
+
+    def total(kinds, side: str, by_other: bool | None = None) -> int:
+        return sum(amount for (kind, entry_side, other), amount in totals.items()
+                   if kind in kinds and entry_side == side and (by_other is None or other == by_other))
+
+    refunds = {rules.PostingKind.REFUND}
+    spending = total(SPENDING_KINDS, "debit") - total(refunds, "credit")
+    for_family = total(SPENDING_KINDS, "debit", True) - total(refunds, "credit", True)
+    return {
+        "balance": fen_to_yuan(account.balance_fen),
+        "status": account.status,
+        "year": year,
+        "credits": fen_to_yuan(total(CREDIT_KINDS, "credit")),
+        "spending": fen_to_yuan(spending),
+        "spending_for_family": fen_to_yuan(for_family),
+        "closed_reason": account.closed_reason,
+    }
+
+
+def entries(person_id: int, *, year: int | None = None, kind: str | None = None, page: int = 1,
+            page_size: int = 20) -> tuple[list[dict[str, Any]], int]:
+    """The account's journal, newest first: what moved, who spent it (self or a relative) and where."""
+    account = _account_of(person_id)
+    query = (select(LedgerEntry, LedgerPosting).join(LedgerPosting, LedgerPosting.id == LedgerEntry.posting_id)
+             .where(LedgerEntry.individual_account_id == account.id))
+    if year is not None:
+        start, end = _year_bounds(year)
+        query = query.where(LedgerPosting.occurred_at >= start, LedgerPosting.occurred_at < end)
+    if kind is not None:
+        if kind not in {str(k) for k in rules.PostingKind}:
+            raise Unprocessable("不支持的明细类型", reason="kind_invalid", kinds=sorted(str(k) for k in rules.PostingKind))
+        query = query.where(LedgerPosting.kind == kind)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(query.order_by(LedgerPosting.occurred_at.desc(), LedgerPosting.id.desc())
+                              .offset((page - 1) * page_size).limit(page_size)).all()
+    names = _names({posting.actor_person_id for _, posting in rows} - {None})
+    places = _institutions({posting.institution_id for _, posting in rows} - {None})
+    return [_entry_view(entry, posting, person_id, names, places) for entry, posting in rows], total
+
+
+# --- uses: contributions (NX §31), transfer-out (NX §8), one-time payout (NX §9) -------------------------------
+CONTRIBUTION_USES = {  # API kind → the policy's allowed-use code (NM §4, NX §6)
+    "resident_insurance": "relatives_resident_insurance_contribution",
+    "long_term_care": "long_term_care_contribution",
+}
+
+
+def pay_contribution(person_id: int, *, kind: str, amount_fen: int, relative_id_number: str | None = None,
+                     year: int | None = None) -> dict[str, Any]:
+    """Pay a relative's 城乡居民医保 or a 长护险 contribution (own or a relative's) from the account. Commits.
+
+    Posts the NX §31 entries in both funds. One payment per kind, beneficiary and year (409 otherwise); uses the
+    policy in force does not allow, or excludes (NM §5), are refused with 422.
+    """
+    person = _person(person_id)
+    account = _account_of(person_id)
+    year = year or local_today().year
+    _check_contribution_use(person, kind)
+    if amount_fen <= 0:
+        raise Unprocessable("缴费金额须大于0", reason="amount_invalid")
+    beneficiary = _beneficiary(person, kind, relative_id_number)
+    reference = "self" if beneficiary is None else hashlib.sha256(beneficiary.encode()).hexdigest()[:16]
+    business_key = f"contribution:{kind}:{account.id}:{year}:{reference}"
+    if ledger.find(business_key) is not None:
+        raise Conflict(f"{year}年度的该项缴费已由个人账户支付", reason="contribution_already_paid", year=year)
+    if kind == "resident_insurance":
+        draft = rules.resident_contribution_for_relative(account.id, mask_id_number(beneficiary), amount_fen,
+                                                         business_key)
+    else:
+        draft = rules.ltc_contribution(account.id, amount_fen, business_key)
+    posting = ledger.post(draft, actor_person_id=person_id)
+    db.session.refresh(account)
+    masked = mask_id_number(beneficiary) if beneficiary else None
+    audit.record("person", person_id, "account.contribution", "individual_account", account.id, kind=kind,
+                 amount_fen=amount_fen, year=year, beneficiary=masked or "self")
+    notifications.notify(person_id, "account_contribution", "个人账户缴费成功",
+                         f"个人账户已支付{year}年度{KIND_LABELS[draft.kind]}{fen_to_yuan(amount_fen)}元。",
+                         dedupe_key=f"contribution:{posting.id}", data={"kind": kind, "year": year})
+    db.session.commit()
+    return {
+        "kind": kind, "year": year, "amount": fen_to_yuan(amount_fen),
+        "beneficiary": {"self": beneficiary is None, "id_number_masked": masked},
+        "balance": fen_to_yuan(account.balance_fen), "occurred_at": posting.occurred_at,
+    }
+
+
+def transfer_out(person_id: int, *, staff_id: int, destination: str) -> dict[str, Any]:
+    """Cross-province transfer (NX §8): the whole balance leaves with the insurance relationship, the account is
+    closed with a record of the amount moved, and the person's sharing grants end. Commits."""
+    _person(person_id)
+    account = _account_of(person_id)
+    db.session.refresh(account, with_for_update=True)  # no payment may slip in between reading and moving it
+    if account.status != "open":
+        raise Conflict("个人账户已关闭", reason="account_closed")
+    amount = account.balance_fen
+    if amount:
+        ledger.post(rules.transfer_out(account.id, amount, f"transfer_out:{account.id}"), actor_person_id=person_id)
+    _close(account, "transfer_out")
+    from backend.services import sharing  # imported here: sharing imports people, which imports this module
+
+    ended = sharing.end_all_of(person_id, channel="counter", staff_id=staff_id, why="transfer_out")
+    audit.record("staff", staff_id, "account.transfer_out", "individual_account", account.id, person_id=person_id,
+                 amount_fen=amount, destination=destination, grants_ended=ended)
+    notifications.notify(person_id, "account_transferred", "个人账户已转出",
+                         f"您的个人账户余额{fen_to_yuan(amount)}元已随医保关系转出至{destination}，本地账户已关闭。",
+                         dedupe_key=f"transfer_out:{account.id}", data={"amount": fen_to_yuan(amount)})
+    db.session.commit()
+    return {"person_id": person_id, "amount": fen_to_yuan(amount), "destination": destination,
+            "status": account.status, "closed_at": account.closed_at, "grants_ended": ended}
+
+
+def pay_out_balance(person_id: int, *, business_key: str, continue_in_use: bool = False) -> int:
+    """NX §9 after death or emigration: pay the whole balance out and close the account, or (``continue_in_use``)
+    leave it as it is. Returns the amount paid out: a second call with the same key returns the same amount and
+    posts nothing; once the balance has been paid out, another key pays nothing (0). 409 account_closed when the
+    account was closed otherwise (transferred out).
+
+    Part of the caller's transaction (the approved payout application).
+    """
+    account = _account_of(person_id)
+    existing = ledger.find(business_key)
+    if existing is not None:
+        return existing.entries[0].amount_fen
+    if continue_in_use:
+        return 0
+    db.session.refresh(account, with_for_update=True)
+    if account.status == "closed" and account.closed_reason == "payout":
+        return 0
+    if account.status != "open":
+        raise Conflict("个人账户已关闭", reason="account_closed")
+    amount = account.balance_fen
+    if amount:
+        ledger.post(rules.one_time_payout(account.id, amount, business_key), actor_person_id=person_id)
+    _close(account, "payout")
+    return amount
+
+
+def _check_contribution_use(person: Person, kind: str) -> None:
+    policy = policies.in_force(person.region_code, local_today())
+    excluded = dict(policy.account.excluded_uses)
+    if kind in excluded:
+        raise Unprocessable(f"个人账户不得用于{excluded[kind]}（不属于基本医疗保险保障范围）", reason="use_excluded",
+                            use=kind)
+    if kind not in CONTRIBUTION_USES:
+        raise Unprocessable("不支持的个人账户缴费项目", reason="use_unknown", use=kind,
+                            supported=sorted(CONTRIBUTION_USES))
+    if CONTRIBUTION_USES[kind] not in dict(policy.account.allowed_uses):
+        raise Unprocessable("现行政策不允许个人账户支付该项缴费", reason="use_not_allowed", use=kind)
+
+
+def _beneficiary(person: Person, kind: str, relative_id_number: str | None) -> str | None:
+    """The relative's ID number, or None when the person pays for themselves (长护险 only)."""
+    if not relative_id_number:
+        if kind == "resident_insurance":
+            raise Unprocessable("请填写参加居民医保的家庭成员的身份证号码", reason="relative_required")
+        return None
+    try:
+        number = validate_id_number(relative_id_number)
+    except InvalidIdNumber as exc:
+        raise Unprocessable("家庭成员身份证号码不正确", reason="id_number_invalid", problem=exc.reason) from None
+    if number == person.id_number:
+        if kind == "resident_insurance":
+            raise Unprocessable("职工本人不能参加城乡居民医保", reason="relative_is_self")
+        return None
+    if kind == "resident_insurance" and db.session.scalar(select(Person.id).where(Person.id_number == number)):
+        # Employees are insured by the employee scheme; 居民医保 is for relatives without it.
+        raise Unprocessable("该家庭成员已参加职工医保，无需缴纳居民医保", reason="relative_has_employee_insurance")
+    return number
+
+
+def _close(account: IndividualAccount, reason: str) -> None:
+    account.status, account.closed_at, account.closed_reason = "closed", utcnow(), reason
+
+
+def _person(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise NotFound("未找到该参保人", reason="person_not_found")
+    return person
+
+
+def _account_of(person_id: int) -> IndividualAccount:
+    account = of_person(person_id)
+    if account is None:
+        raise NotFound("未找到个人账户", reason="account_not_found")
+    return account
+
+
+def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    """The calendar year in China Standard Time, as aware datetimes (the journal stores UTC)."""
+    return dt.datetime(year, 1, 1, tzinfo=BEIJING), dt.datetime(year + 1, 1, 1, tzinfo=BEIJING)
+
+
+def _names(person_ids: set[int]) -> dict[int, str]:
+    if not person_ids:
+        return {}
+    return dict(db.session.execute(select(Person.id, Person.name).where(Person.id.in_(person_ids))).all())
+
+
+def _institutions(institution_ids: set[int]) -> dict[int, Institution]:
+    if not institution_ids:
+        return {}
+    return {i.id: i for i in db.session.scalars(select(Institution).where(Institution.id.in_(institution_ids)))}
+
+
+def _entry_view(entry: LedgerEntry, posting: LedgerPosting, person_id: int, names: dict[int, str],
+                places: dict[int, Institution]) -> dict[str, Any]:
+    kind = rules.PostingKind(posting.kind)
+    institution = places.get(posting.institution_id)
+    return {
+        "entry_id": entry.id,
+        "occurred_at": posting.occurred_at,
+        "kind": str(kind),
+        "kind_label": KIND_LABELS[kind],
+        "direction": "in" if entry.side == "credit" else "out",
+        "amount": fen_to_yuan(entry.amount_fen),
+        "memo": posting.memo,
+        "settlement_id": posting.settlement_id,
+        "by": _who(posting.actor_person_id, person_id, names) if kind not in CREDIT_KINDS else None,
+        "institution": {"code": institution.code, "name": institution.name} if institution else None,
+    }
+
+
+def _who(actor_person_id: int | None, person_id: int, names: dict[int, str]) -> dict[str, Any] | None:
+    """Who spent it: the person themselves, or a relative paying with this account under a grant."""
+    if actor_person_id is None:
+        return None
+    if actor_person_id == person_id:
+        return {"name": names.get(actor_person_id), "relation": "self", "relation_label": "本人"}
+    from backend.services.sharing import RELATION_LABELS, relation_between  # see transfer_out
+
+    relation = relation_between(person_id, actor_person_id)
+    return {"name": names.get(actor_person_id), "relation": relation,
+            "relation_label": RELATION_LABELS.get(relation, "家庭成员")}
