@@ -23,7 +23,7 @@ class Institution(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))  # "community_health_centre" is 23 characters
     level: Mapped[str] = mapped_column(String(16))
     grade: Mapped[str | None] = mapped_column(String(8))  # 甲/乙; cap-adjustment requests need 二级甲等+ (NX §17)
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)

@@ -27,6 +27,7 @@ class Settlement(Base):
         # The parts always add up to the total (DESIGN §2: every posting balances).
         CheckConstraint("hifp_pay + acct_pay + acct_mulaid_pay + psn_cash_pay = medfee_sumamt", name="parts_sum"),
         Index("ix_settlements_person_date", "person_id", "visit_date"),
+        Index("ix_settlements_institution_month", "institution_id", "clearing_month"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # setl_id
@@ -53,6 +54,18 @@ class Settlement(Base):
     explanation: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
     clearing_month: Mapped[str] = mapped_column(String(7), index=True)  # "YYYY-MM" it is cleared in
     settled_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Where it happened, as printed on the statement (a manual claim's institution has no row of its own).
+    institution_name: Mapped[str | None] = mapped_column(String(128))
+    institution_level: Mapped[str | None] = mapped_column(String(16))
+    bucket: Mapped[str | None] = mapped_column(String(16))  # the one bucket the lines were settled in
+    fund_share_bp: Mapped[int | None] = mapped_column(Integer)
+    disease_code: Mapped[str | None] = mapped_column(String(32))
+    invoice_no: Mapped[str | None] = mapped_column(String(64))  # a direct settlement's invoice (InvoiceRecord too)
+    # sha256 of the canonical request: a repeated order number with another body is refused, not replayed.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    # What the engine was given (person snapshot, institution, accumulators before): a partial refund re-runs
+    # the engine on the remaining lines with exactly this input, so refunds restore the accumulators exactly.
+    engine_input: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
 
     lines: Mapped[list[SettlementLine]] = relationship(back_populates="settlement", cascade="all")
     refunds: Mapped[list[SettlementRefund]] = relationship(back_populates="settlement", cascade="all")
@@ -94,6 +107,9 @@ class SettlementRefund(Base):
     psn_cash_pay: Mapped[int] = mapped_column(Fen)
     clearing_month: Mapped[str] = mapped_column(String(7), index=True)
     refunded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    line_nos: Mapped[list[int] | None] = mapped_column(JsonDocument)  # the lines refunded (1-based)
+    balc: Mapped[int | None] = mapped_column(Fen)  # the person's own account balance after the refund
+    request_hash: Mapped[str | None] = mapped_column(String(64))
 
     settlement: Mapped[Settlement] = relationship(back_populates="refunds")
 
@@ -121,7 +137,7 @@ class AccumulatorEntry(Base):
     year: Mapped[int] = mapped_column(Integer)
     bucket: Mapped[str] = mapped_column(String(48))
     delta_fen: Mapped[int] = mapped_column(Fen)
-    settlement_id: Mapped[str | None] = mapped_column(ForeignKey("settlements.id"))
+    settlement_id: Mapped[str | None] = mapped_column(ForeignKey("settlements.id"), index=True)
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("settlement_refunds.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF, FontFace
-from fpdf.enums import TableBordersLayout, WrapMode
+from fpdf.enums import WrapMode
 
 from backend.domain.identity import redact_id_numbers
 from backend.domain.money import fen_to_yuan
