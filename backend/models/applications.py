@@ -70,3 +70,17 @@ class Attachment(Base):
     uploaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     application: Mapped[Application] = relationship(back_populates="attachments")
+
+
+class InvoiceClaim(Base):
+    """An invoice number held by an open reimbursement application (NX §25: the same fee is never paid twice).
+
+    The primary key makes two applications racing with the same invoice collide in the database; the claim is
+    released when its application is rejected or withdrawn. Once paid, the number is in ``invoice_records`` too.
+    """
+
+    __tablename__ = "invoice_claims"
+
+    number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    claimed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
