@@ -1,4 +1,4 @@
-"""Chat transcripts (ID numbers redacted before storing) and escalations to service agents."""
+"""Chat sessions, transcripts (ID numbers redacted before storing) and escalations to service agents."""
 
 from __future__ import annotations
 
@@ -7,9 +7,23 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.models.base import Base, UtcDateTime, utcnow
+from backend.models.base import Base, JsonDocument, UtcDateTime, utcnow
 
 ESCALATION_STATUSES = ("waiting", "claimed", "closed")
+ESCALATION_CLOSE_REASONS = ("agent", "timeout")
+
+
+class ChatSession(Base):
+    """Who owns a conversation. The dialogue state lives in Redis (30 min idle); ownership outlives it, so the
+    transcript stays readable by its owner only. ``person_id`` is None for an anonymous session, whose owner
+    proves itself with the session secret (derived from the id, never stored)."""
+
+    __tablename__ = "chat_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_message_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ChatMessage(Base):
@@ -23,6 +37,8 @@ class ChatMessage(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     text: Mapped[str] = mapped_column(Text)
     intent: Mapped[str | None] = mapped_column(String(48))
+    # A bot reply as the client received it (choices, cards), so a reloaded conversation looks the same.
+    payload: Mapped[dict | None] = mapped_column(JsonDocument)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -38,4 +54,7 @@ class ChatEscalation(Base):
     claimed_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Created, claimed, or the agent's latest reply: the human hold lapses CHAT_HUMAN_TIMEOUT_SECONDS after it.
+    last_agent_activity_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    closed_reason: Mapped[str | None] = mapped_column(String(16))  # agent | timeout
