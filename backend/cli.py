@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, seed_demo, import_people, worker, scheduler):
+    for command in (init_db, seed_demo, import_people, worker, scheduler, clearing, allocate, chat_eval):
         app.cli.add_command(command)
 
 
@@ -50,6 +50,89 @@ def import_people(csv_file) -> None:
     click.echo(f"created {report.created}, updated {report.updated}, rejected {len(report.errors)}")
     if report.errors:
         sys.exit(1)
+
+
+@click.command("clearing")
+@click.option("--month", required=True, help="The month to clear, YYYY-MM (it must have ended).")
+@click.option("--institution", default=None, help="One institution's code (default: every active one).")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the CSV here (default: standard output).")
+@click.option("--preview", is_flag=True, help="Report only; do not freeze the month.")
+@with_appcontext
+def clearing(month: str, institution: str | None, out: str | None, preview: bool) -> None:
+    """Monthly clearing with institutions (NX §29): freeze the month and write the CSV for finance."""
+    from pathlib import Path
+
+    from backend.errors import AppError
+    from backend.services import clearing as service
+
+    try:
+        rows = service.reports(month, institution) if preview else service.freeze(month, institution)
+    except AppError as exc:
+        raise click.ClickException(f"{exc.reason}: {exc.message}") from None
+    text = service.csv_text(rows)
+    if out:
+        Path(out).write_text("\ufeff" + text, encoding="utf-8")  # the BOM lets spreadsheets read UTF-8
+        click.echo(f"{len(rows)} institution(s), month {month}, {'preview' if preview else 'frozen'}: {out}",
+                   err=True)
+    else:
+        click.echo(text, nl=False)
+    if not all(row["reconciled"] for row in rows):
+        click.echo("not reconciled: see the checks of the staff API report", err=True)
+        sys.exit(1)
+
+
+@click.command("allocate")
+@click.option("--period", required=True, help="The month to credit, YYYY-MM.")
+@with_appcontext
+def allocate(period: str) -> None:
+    """Credit individual accounts for a month (NX §5, NM §3); safe to run again: one credit per account and period."""
+    import contextlib
+
+    from backend.domain.money import fen_to_yuan
+    from backend.errors import AppError
+    from backend.services import credits
+
+    id_range = credits.account_id_range()
+    length = id_range[1] - id_range[0] + 1 if id_range else 0
+    # A progress bar on a terminal only: logs and cron mail get the summary line alone.
+    bar = (click.progressbar(length=length, label=f"allocating {period}") if sys.stdout.isatty() and length
+           else contextlib.nullcontext())
+    with bar:
+        try:
+            report = credits.allocate(period, progress=getattr(bar, "update", None))
+        except AppError as exc:
+            raise click.ClickException(f"{exc.reason}: {exc.message}") from None
+    for region in report.regions_without_policy:
+        click.echo(f"{region}: no policy version in force for {period}, nobody credited", err=True)
+    click.echo(f"{period}: {report.monthly_credits} monthly credit(s), {fen_to_yuan(report.monthly_fen)} yuan; "
+               f"{report.lump_credits} lump credit(s), {fen_to_yuan(report.lump_fen)} yuan "
+               f"(policy {', '.join(report.policy_versions.values()) or 'none'})")
+
+
+@click.command("chat-eval")
+@click.argument("examples_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--cross-validate", is_flag=True,
+              help="First print the k-fold cross-validation over the shipped training data.")
+@click.option("--folds", default=5, show_default=True, help="k for --cross-validate.")
+def chat_eval(examples_file: str, cross_validate: bool, folds: int) -> None:
+    """Intent accuracy on labelled questions (JSON lines {"text", "intent"}): per-intent precision / recall / F1,
+    the confusions, and last `accuracy=0.XXXX macro_f1=0.XXXX` (DESIGN §4.7)."""
+    from backend.intents import evaluation, nlu
+
+    try:
+        examples = nlu.load_examples(examples_file)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise click.ClickException(f"{examples_file}: every line must be JSON with \"text\" and \"intent\" ({exc})")
+    if cross_validate:
+        training = nlu.load_examples(nlu.TRAINING_FILE)
+        click.echo(f"{folds}-fold cross-validation over {len(training)} training examples:")
+        for line in evaluation.format_report(evaluation.cross_validate(training, k=folds)):
+            click.echo(line)
+        click.echo("")
+        click.echo(f"{examples_file} ({len(examples)} examples):")
+    for line in evaluation.format_report(evaluation.evaluate_examples(examples)):
+        click.echo(line)
 
 
 @click.command("worker")

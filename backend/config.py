@@ -60,6 +60,7 @@ class Config:
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
         self.JWT_ISSUER = os.environ.get("JWT_ISSUER", "medins-backend")
+        self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
         self.ACCESS_TOKEN_TTL_SECONDS = _int("ACCESS_TOKEN_TTL_SECONDS", 900)
         self.REFRESH_TOKEN_TTL_SECONDS = _int("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600)
         self.BIND_TOKEN_TTL_SECONDS = _int("BIND_TOKEN_TTL_SECONDS", 600)
@@ -73,6 +74,9 @@ class Config:
         self.ALIPAY_PRIVATE_KEY = _read_optional(os.environ.get("ALIPAY_PRIVATE_KEY_FILE"))
         self.ALIPAY_PUBLIC_KEY = _read_optional(os.environ.get("ALIPAY_PUBLIC_KEY_FILE"))
         self.PLATFORM_TIMEOUT_SECONDS = float(os.environ.get("PLATFORM_TIMEOUT_SECONDS", "5"))
+        # Subscribe-message templates for notifications; unset → in-app notifications only.
+        self.WECHAT_NOTIFY_TEMPLATE_ID = os.environ.get("WECHAT_NOTIFY_TEMPLATE_ID") or None
+        self.ALIPAY_NOTIFY_TEMPLATE_ID = os.environ.get("ALIPAY_NOTIFY_TEMPLATE_ID") or None
 
         self.INSTITUTION_MAX_CLOCK_SKEW_SECONDS = _int("INSTITUTION_MAX_CLOCK_SKEW_SECONDS", 300)
         self.IDEMPOTENCY_TTL_SECONDS = _int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
@@ -81,6 +85,16 @@ class Config:
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
         self.STATEMENT_DIR = os.environ.get("STATEMENT_DIR", str(INSTANCE_DIR / "statements"))
         self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+
+        # Chatbot (issue 6): dialogue state idles out after CHAT_SESSION_IDLE_SECONDS; one turn holds the
+        # session's lock at most CHAT_LOCK_SECONDS and a second message waits for it up to CHAT_LOCK_WAIT_SECONDS;
+        # a human hold lapses CHAT_HUMAN_TIMEOUT_SECONDS after the agent's last action.
+        self.CHAT_SESSION_IDLE_SECONDS = _int("CHAT_SESSION_IDLE_SECONDS", 30 * 60)
+        self.CHAT_LOCK_SECONDS = _int("CHAT_LOCK_SECONDS", 30)
+        self.CHAT_LOCK_WAIT_SECONDS = _int("CHAT_LOCK_WAIT_SECONDS", 10)
+        self.CHAT_HUMAN_TIMEOUT_SECONDS = _int("CHAT_HUMAN_TIMEOUT_SECONDS", 600)
+        self.CHAT_NLU_RATE_LIMIT = os.environ.get("CHAT_NLU_RATE_LIMIT", "30/minute")
+        self.CHAT_MESSAGE_RATE_LIMIT = os.environ.get("CHAT_MESSAGE_RATE_LIMIT", "60/minute")
 
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = self.REDIS_KEY_PREFIX + "ratelimit"
@@ -107,6 +121,8 @@ class TestConfig(Config):
         super().__init__()
         self.TESTING = True
         self.DEV_LOGIN = True
+        # Staff passwords are hashed for every test that seeds staff; the production cost would dominate the run.
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
         self.SQLALCHEMY_DATABASE_URI = database_url or os.environ.get("TEST_DATABASE_URL") or (
             f"sqlite:///{INSTANCE_DIR / 'test.sqlite3'}"
         )

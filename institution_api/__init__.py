@@ -4,6 +4,6 @@ from flask import Flask
 
 
 def blueprints(app: Flask) -> list:
-    from institution_api import ping
+    from institution_api import admissions, bench, chronic, eligibility, ping, settlements
 
-    return [ping.blp]
+    return [ping.blp, settlements.blp, eligibility.blp, admissions.blp, chronic.blp, *bench.blueprints()]

@@ -6,4 +6,13 @@ from flask import Flask
 def blueprints(app: Flask) -> list:
     from staff_api import auth
 
-    return [auth.blp]
+    from staff_api import applications
+
+    from staff_api import clearing, policies
+
+    from staff_api import counter
+
+    from staff_api import escalations
+
+    return [auth.blp, applications.blp, applications.chronic_blp, policies.blp, clearing.blp, counter.blp,
+            escalations.blp]

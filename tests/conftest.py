@@ -77,13 +77,9 @@ def make_app(migrated_database: str) -> Iterator[Callable[..., Flask]]:
 
 
 def _empty_all_tables() -> None:
-    tables = list(reversed(Base.metadata.sorted_tables))
+    # DELETE, not TRUNCATE: on tables holding a handful of rows it is several times faster on PostgreSQL.
     with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(table.name for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            return
-        for table in tables:
+        for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
 
 
@@ -150,7 +146,15 @@ def demo_data(app: Flask) -> None:
 
 
 @pytest.fixture
-def staff_headers(client: FlaskClient, demo_data: None) -> Callable[[str], dict[str, str]]:
+def demo_parties(app: Flask) -> None:
+    """The demo institutions and staff without the demo people (faster than demo_data)."""
+    from backend.services import demo
+
+    demo.seed_parties()
+
+
+@pytest.fixture
+def staff_headers(client: FlaskClient, demo_parties: None) -> Callable[[str], dict[str, str]]:
     def headers(username: str) -> dict[str, str]:
         response = client.post("/api/v1/staff/auth/login",
                                json={"username": username, "password": f"demo-{username}"})
@@ -172,7 +176,7 @@ def signed_request(client: FlaskClient, path: str, body: object, code: str = "NX
 
 
 @pytest.fixture
-def signed_post(client: FlaskClient, demo_data: None) -> Callable[..., object]:
+def signed_post(client: FlaskClient, demo_parties: None) -> Callable[..., object]:
     """signed_request bound to this test's client, with the demo institutions in place."""
 
     def post(path: str, body: object, code: str = "NX-T-001", **kwargs: object):

@@ -34,3 +34,6 @@ def job(name: str, queue: str = "default") -> Callable[[Callable[..., Any]], Cal
 def load_all_jobs() -> None:
     """Import every job module so the registry is complete (worker start-up and app creation)."""
     from backend.jobs import housekeeping, outbox  # noqa: F401
+    from backend.jobs import credits, notifications  # noqa: F401
+    from backend.jobs import applications  # noqa: F401
+    from backend.jobs import statements  # noqa: F401

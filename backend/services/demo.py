@@ -11,6 +11,8 @@ from backend.domain.people import PersonRecord
 from backend.extensions import db
 from backend.models import Institution
 from backend.services import people, policies
+from backend.services import applications
+from backend.services import settlements, sharing
 from backend.services import staff as staff_service
 
 # (id_number, name, region, person_type, status, contribution base yuan, opening balance yuan, pool, family)
@@ -56,15 +58,24 @@ def demo_secret(code: str) -> str:
 
 
 def seed() -> dict[str, int]:
+    seed_parties()
+    for row in DEMO_PEOPLE:
+        people.upsert(_record(*row))
+    db.session.commit()
+    applications.seed_demo()
+    sharing.seed_demo()
+    settlements.seed_demo_history()
+    return {"people": len(DEMO_PEOPLE), "institutions": len(DEMO_INSTITUTIONS), "staff": len(DEMO_STAFF)}
+
+
+def seed_parties() -> None:
+    """Policies, institutions and staff only: what the signed API and the staff console need to be used."""
     policies.load_shipped()
     for row in DEMO_INSTITUTIONS:
         _upsert_institution(*row)
     for username, display_name, roles in DEMO_STAFF:
         staff_service.upsert(username, display_name, f"demo-{username}", roles)
-    for row in DEMO_PEOPLE:
-        people.upsert(_record(*row))
     db.session.commit()
-    return {"people": len(DEMO_PEOPLE), "institutions": len(DEMO_INSTITUTIONS), "staff": len(DEMO_STAFF)}
 
 
 def _record(id_number, name, region, person_type, status, base_yuan, balance_yuan, pool, _family) -> PersonRecord:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -40,5 +41,5 @@ def upsert(username: str, display_name: str, password: str, roles: list[str]) ->
         db.session.add(staff)
     staff.display_name, staff.roles = display_name, list(roles)
     if not staff.password_hash or not check_password_hash(staff.password_hash, password):
-        staff.password_hash = generate_password_hash(password)
+        staff.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
     return staff
