@@ -68,12 +68,17 @@ def make_app(migrated_database: str) -> Iterator[Callable[..., Flask]]:
 
     yield factory
     for app in built:
-        with app.app_context():
-            db.session.remove()
-            _empty_all_tables()
-            app.extensions["redis"].flushdb()
-            limiter.reset()
-            db.engine.dispose()
+        reset_app_state(app)
+
+
+def reset_app_state(app: Flask) -> None:
+    """Empty every table and Redis, forget rate limits and close the app's connections."""
+    with app.app_context():
+        db.session.remove()
+        _empty_all_tables()
+        app.extensions["redis"].flushdb()
+        limiter.reset()
+        db.engine.dispose()
 
 
 def _empty_all_tables() -> None:
@@ -97,29 +102,29 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def make_person(app: Flask) -> Callable[..., object]:
-    """Insert (or update) an insured person with an open individual account; returns the Person."""
+    """Insert an insured person with an open individual account; returns the Person."""
+    counter = iter(range(1, 10_000))
+    return lambda **fields: new_person(next(counter), **fields)
+
+
+def new_person(serial: int, **fields: object):
+    """Insert (or update) the person numbered ``serial`` with an open account; fields override the defaults."""
     from backend.services import people
 
-    counter = iter(range(1, 10_000))
-
-    def factory(**fields: object):
-        serial = next(counter)
-        record = PersonRecord(**{
-            "id_number": valid_id_number(f"640104{1950 + serial % 50}{serial % 12 + 1:02d}{serial % 28 + 1:02d}"
-                                         f"{serial % 1000:03d}"),
-            "name": f"测试{serial}",
-            "region": "nx",
-            "person_type": "employed",
-            "status": "active",
-            "contribution_base_fen": 600_000,
-            "monthly_credit_fen": 0,
-            **fields,
-        })
-        people.upsert(record)
-        db.session.commit()
-        return people.by_id_number(record.id_number)
-
-    return factory
+    record = PersonRecord(**{
+        "id_number": valid_id_number(f"640104{1950 + serial % 50}{serial % 12 + 1:02d}{serial % 28 + 1:02d}"
+                                     f"{serial % 1000:03d}"),
+        "name": f"测试{serial}",
+        "region": "nx",
+        "person_type": "employed",
+        "status": "active",
+        "contribution_base_fen": 600_000,
+        "monthly_credit_fen": 0,
+        **fields,
+    })
+    people.upsert(record)
+    db.session.commit()
+    return people.by_id_number(record.id_number)
 
 
 def valid_id_number(first_17: str) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from backend.extensions import db
 from backend.models import AccumulatorEntry, IndividualAccount
 from backend.services.benefits import local_today
-from tests.api.test_settlement_api import (  # noqa: F401  (module fixtures shared by the benefits API tests)
+from tests.benefits_fixtures import (  # noqa: F401  (module fixtures shared by the benefits API tests)
     SETTLE,
     app,
     body_for,

@@ -14,7 +14,7 @@ from backend.models import AuditLog
 from backend.services import policies
 from backend.services import staff as staff_service
 from backend.services.benefits import local_today
-from tests.api.test_settlement_api import app, fresh_session  # noqa: F401  (module fixtures)
+from tests.benefits_fixtures import app, fresh_session  # noqa: F401  (module fixtures)
 
 POLICIES = "/api/v1/staff/policies"
 

@@ -8,128 +8,27 @@ retired, general 50 / 60 / 70 % by level (+5 retired), general cap 3000 / 3500, 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import time
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from backend.domain.people import PersonRecord
-from backend.extensions import db, limiter
-from backend.models import (
-    AccumulatorEntry,
-    Base,
-    ChronicQualification,
-    IndividualAccount,
-    Institution,
-    LedgerPosting,
-    Settlement,
-    SettlementRefund,
-    SharingGrant,
-    new_public_id,
-    utcnow,
+from backend.extensions import db
+from backend.models import ChronicQualification, Settlement, SettlementRefund, SharingGrant, new_public_id, utcnow
+from backend.services import benefits
+from tests.benefits_fixtures import (  # noqa: F401  (module-scoped fixtures)
+    SETTLE,
+    app,
+    balance,
+    body_for,
+    fen,
+    fresh_session,
+    item,
+    later,
+    make_person,
+    signed_post,
+    written_rows,
+    yuan,
 )
-from backend.services import benefits, demo, people, policies
-from tests.conftest import build_app, signed_request, valid_id_number
-
-# --- fixtures shared by the benefits API tests (imported by test_benefits_api and test_statement_api) ----------
-# One app per module: building an app and seeding the demo staff for every test costs far more than the tests.
-# Tests stay independent by making their own people; the module empties every table when it ends.
-
-_serial = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def app(migrated_database):
-    app = build_app(migrated_database)
-    with app.app_context():
-        policies.load_shipped()
-        for code, name, kind, level, grade, region, certifier in demo.DEMO_INSTITUTIONS:
-            db.session.add(Institution(code=code, name=name, kind=kind, level=level, grade=grade, region_code=region,
-                                       secret=demo.demo_secret(code), is_chronic_certifier=certifier))
-        db.session.commit()
-        yield app
-        db.session.remove()
-        with db.engine.begin() as connection:
-            tables = list(reversed(Base.metadata.sorted_tables))
-            if connection.dialect.name == "postgresql":
-                connection.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(table.delete())
-        app.extensions["redis"].flushdb()
-        limiter.reset()
-        db.engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def fresh_session(app):
-    yield
-    db.session.remove()
-
-
-@pytest.fixture
-def make_person(app):
-    """An insured person with an open account, new for every call (unique ID numbers across the module)."""
-
-    def factory(**fields):
-        serial = next(_serial)
-        first_17 = f"640104{1950 + serial % 50}{serial % 12 + 1:02d}{serial % 28 + 1:02d}{serial % 1000:03d}"
-        record = PersonRecord(**{"id_number": valid_id_number(first_17), "name": f"测试{serial}", "region": "nx",
-                                 "person_type": "employed", "status": "active", "contribution_base_fen": 600_000,
-                                 "monthly_credit_fen": 0, **fields})
-        people.upsert(record)
-        db.session.commit()
-        return people.by_id_number(record.id_number)
-
-    return factory
-
-
-@pytest.fixture
-def signed_post(client):
-    def post(path, body, code="NX-T-001", **kwargs):
-        return signed_request(client, path, body, code, **kwargs)
-
-    return post
-
-
-SETTLE = "/api/v1/institution/settlements"
-VISIT_DAY = "2024-05-10"
-
-
-def item(amount, in_scope=True, code="YP001", name="阿莫西林胶囊", **extra):
-    return {"code": code, "name": name, "amount": amount, "in_scope": in_scope, **extra}
-
-
-def body_for(person, *items, use_account=False, visit_date=VISIT_DAY, med_type="general", **extra):
-    return {"id_number": person.id_number, "visit_date": visit_date, "med_type": med_type,
-            "items": list(items) or [item("3000")], "use_account": use_account, **extra}
-
-
-def yuan(value: float) -> str:
-    return f"{value:.2f}"
-
-
-def fen(value: float) -> int:
-    return round(value * 100)
-
-
-def balance(person) -> int:
-    return db.session.scalar(select(IndividualAccount.balance_fen).where(IndividualAccount.person_id == person.id))
-
-
-def written_rows() -> tuple[int, int, int, int]:
-    return tuple(db.session.scalar(select(func.count()).select_from(model))
-                 for model in (Settlement, AccumulatorEntry, LedgerPosting, SettlementRefund))
-
-
-_EARLIER = itertools.count(60)
-
-
-def later() -> int:
-    """A timestamp a minute or more ago, never the same twice: the same body posted again needs a signature of its
-    own (replays are refused), and a timestamp a second earlier could equal the first request's."""
-    return int(time.time()) - next(_EARLIER) % 200
 
 
 # --- the amounts, both regions -----------------------------------------------------------------------------------

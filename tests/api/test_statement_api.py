@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from backend.services import statements
-from tests.api.test_settlement_api import (  # noqa: F401  (module fixtures shared by the benefits API tests)
+from tests.benefits_fixtures import (  # noqa: F401  (module fixtures shared by the benefits API tests)
     SETTLE,
     app,
     body_for,

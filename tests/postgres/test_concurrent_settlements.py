@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from backend.extensions import db
 from backend.models import AccumulatorEntry, Institution, Settlement
 from backend.services import benefits, settlements
-from tests.api.test_settlement_api import app, body_for, fen, fresh_session, item, make_person  # noqa: F401
+from tests.benefits_fixtures import app, body_for, fen, fresh_session, item, make_person  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)")
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from backend.extensions import db
 from backend.models import Accumulator, AccumulatorEntry, ChronicQualification, HospitalStay, Institution
 from backend.services import benefits, settlements
-from tests.api.test_settlement_api import app, body_for, fen, fresh_session, item, make_person  # noqa: F401
+from tests.benefits_fixtures import app, body_for, fen, fresh_session, item, make_person  # noqa: F401
 
 DAY = dt.date(2024, 5, 10)
 

@@ -15,7 +15,7 @@ from backend.models import ClearingReport, Institution, Settlement, SharingGrant
 from backend.services import clearing, demo, settlements
 from backend.services import staff as staff_service
 from backend.services.benefits import LOCAL_ZONE, local_today
-from tests.api.test_settlement_api import body_for, fen, item, make_person  # noqa: F401
+from tests.benefits_fixtures import body_for, fen, item, make_person  # noqa: F401
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from backend.models import (
 )
 from backend.services import benefits, settlements
 from backend.services.settlements import ManualVisit
-from tests.api.test_settlement_api import app, body_for, fen, fresh_session, item, make_person  # noqa: F401
+from tests.benefits_fixtures import app, body_for, fen, fresh_session, item, make_person  # noqa: F401
 
 DAY = dt.date(2024, 5, 10)
 
