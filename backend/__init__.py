@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from backend.config import Config
+
+
+class DatabaseIntegerConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 0)
+        kwargs.setdefault("max", 2**31 - 1)  # INTEGER primary keys on PostgreSQL
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -30,6 +38,8 @@ def register_logging(app: Flask) -> None:
 def register_json(app: Flask) -> None:
     # Chinese text readable in responses and logs instead of \uXXXX escapes.
     app.json.ensure_ascii = False
+    # Ids in URLs are database integers: a number beyond their range is simply not found (404), never a 500.
+    app.url_map.converters["int"] = DatabaseIntegerConverter
 
 
 def register_extensions(app: Flask) -> None:
@@ -71,6 +81,9 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from backend.extensions import db
     from backend.services import outbox
+    from backend.web.input_hygiene import refuse_nul_characters
+
+    app.before_request(refuse_nul_characters)
 
     @app.after_request
     def drain_outbox(response):

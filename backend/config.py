@@ -129,6 +129,9 @@ class TestConfig(Config):
         self.REDIS_URL = redis_url or os.environ.get("TEST_REDIS_URL") or None
         self.JOBS_SYNCHRONOUS = True
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # Never the real platforms from a test: a closed loopback port unless a test starts the fake platforms.
+        self.WECHAT_API_BASE = "http://127.0.0.1:9"
+        self.ALIPAY_GATEWAY = "http://127.0.0.1:9/gateway.do"
         self.WECHAT_APPID = "wx-test-app"
         self.WECHAT_SECRET = "wx-test-secret"
         self.ALIPAY_APP_ID = "2021000000000000"

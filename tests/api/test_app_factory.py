@@ -72,3 +72,18 @@ def test_validation_errors_name_the_fields(client):
     assert response.status_code == 422
     assert response.json["errors"]["reason"] == "validation_error"
     assert "id_number" in response.json["errors"]["fields"]["json"]
+
+
+def test_an_id_in_a_url_beyond_the_database_range_is_not_found_rather_than_an_error(client, staff_headers):
+    response = client.post("/api/v1/staff/accounts/99999999999999999999/transfer-out",
+                           json={"destination": "上海"}, headers=staff_headers("admin1"))
+    assert response.status_code == 404
+    assert response.json["errors"]["reason"] == "not_found"
+
+
+def test_a_nul_character_anywhere_in_the_input_is_refused_before_reaching_the_database(client):
+    in_json = client.post("/api/v1/auth/dev-login", json={"id_number": "6401041985\x0006120314"})
+    in_query = client.get("/api/openapi.json?x=a%00b")
+    assert in_json.status_code == 422
+    assert in_json.json["errors"]["reason"] == "invalid_characters"
+    assert in_query.status_code == 422
