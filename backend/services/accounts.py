@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from backend.domain import ledger as rules
-from backend.domain.identity import InvalidIdNumber, mask_id_number, validate_id_number
+from backend.domain.identity import mask_id_number
 from backend.domain.money import fen_to_yuan
 from backend.domain.sharing import split_account_payment
 from backend.errors import Conflict, NotFound, Unprocessable
@@ -18,7 +18,7 @@ from backend.extensions import db
 from backend.models import (
     IndividualAccount, Institution, LedgerEntry, LedgerPosting, Person, SharingGrant, utcnow,
 )
-from backend.services import audit, ledger, notifications, policies
+from backend.services import audit, identity, ledger, notifications, policies
 from backend.services.credits import BEIJING, local_today
 
 
@@ -334,10 +334,7 @@ def _beneficiary(person: Person, kind: str, relative_id_number: str | None) -> s
         if kind == "resident_insurance":
             raise Unprocessable("请填写参加居民医保的家庭成员的身份证号码", reason="relative_required")
         return None
-    try:
-        number = validate_id_number(relative_id_number)
-    except InvalidIdNumber as exc:
-        raise Unprocessable("家庭成员身份证号码不正确", reason="id_number_invalid", problem=exc.reason) from None
+    number = identity.checked_id_number(relative_id_number, "家庭成员")
     if number == person.id_number:
         if kind == "resident_insurance":
             raise Unprocessable("职工本人不能参加城乡居民医保", reason="relative_is_self")

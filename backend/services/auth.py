@@ -13,21 +13,13 @@ from flask import current_app
 from limits import parse
 from sqlalchemy import select
 
-from backend.domain.identity import InvalidIdNumber, validate_id_number
 from backend.errors import (
     AppError, Forbidden, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized, Unprocessable,
 )
 from backend.extensions import db, limiter
 from backend.integrations.errors import AuthCodeInvalid, PlatformError, UserHighRisk
 from backend.models import PlatformBinding
-from backend.services import audit, people, platforms, tokens
-
-ID_NUMBER_PROBLEMS = {
-    "format": "身份证号码格式不正确（应为18位）",
-    "birth_date": "身份证号码中的出生日期不正确",
-    "checksum": "身份证号码校验位不正确，请核对",
-}
-
+from backend.services import audit, identity, people, platforms, tokens
 
 @dataclass(frozen=True)
 class LoginResult:
@@ -37,7 +29,7 @@ class LoginResult:
 
 def dev_login(id_number: str) -> dict[str, Any]:
     """Development only (DEV_LOGIN=1): tokens for a person by ID number, no platform involved."""
-    person = people.by_id_number(_valid_id_number(id_number))
+    person = people.by_id_number(identity.checked_id_number(id_number))
     if person is None:
         raise NotFound("未找到该参保人", reason="person_not_found")
     pair = tokens.issue_pair("insured", str(person.id))
@@ -95,18 +87,11 @@ def _binding(platform: str, platform_user_id: str) -> PlatformBinding | None:
 
 
 def _matching_person(name: str, id_number: str):
-    person = people.by_id_number(_valid_id_number(id_number))
+    person = people.by_id_number(identity.checked_id_number(id_number))
     # One answer for "no such person" and "wrong name": the pair is what is checked.
     if person is None or person.name != name.strip():
         raise Unprocessable("姓名与身份证号码不匹配，或未查询到参保信息", reason="identity_mismatch")
     return person
-
-
-def _valid_id_number(id_number: str) -> str:
-    try:
-        return validate_id_number(id_number)
-    except InvalidIdNumber as exc:
-        raise Unprocessable(ID_NUMBER_PROBLEMS[exc.reason], reason="id_number_invalid", problem=exc.reason) from None
 
 
 def _bind_limit():

@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from backend.domain import benefits as engine
-from backend.domain.identity import InvalidIdNumber, validate_id_number
 from backend.domain.money import fen_to_yuan, percent_label
 from backend.domain.policy import HOSPITAL_LEVELS
 from backend.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -40,7 +39,7 @@ from backend.models import (
     new_public_id,
     utcnow,
 )
-from backend.services import accounts, benefits, clearing, people, policies
+from backend.services import accounts, benefits, clearing, identity, people, policies
 from backend.services.benefits import (
     AMOUNT_FIELDS,
     LOCAL_ZONE,
@@ -181,10 +180,7 @@ def parse_lines(items: object) -> tuple[FeeLine, ...]:
 
 
 def parse_id_number(value: object) -> str:
-    try:
-        return validate_id_number(value if isinstance(value, str) else "")
-    except InvalidIdNumber as exc:
-        raise _refuse("身份证号码不正确", "invalid_id_number", field="id_number", problem=exc.reason) from None
+    return identity.checked_id_number(value, field="id_number")
 
 
 def parse_request(body: Mapping, *, today: dt.date) -> SettlementRequest:

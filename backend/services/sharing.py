@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from backend.domain.identity import InvalidIdNumber, mask_id_number, validate_id_number
+from backend.domain.identity import mask_id_number
 from backend.domain.sharing import (
     RefusalReason,
     SharingRefused,
@@ -27,7 +27,7 @@ from backend.errors import Conflict, NotFound, Unprocessable
 from backend.extensions import db
 from backend.models import IndividualAccount, Person, PlatformBinding, SharingGrant, new_public_id, utcnow
 from backend.models.sharing import GRANT_CHANNELS
-from backend.services import audit, files, notifications, people, policies
+from backend.services import audit, files, identity, notifications, people, policies
 from backend.services.credits import local_today
 
 RELATION_LABELS = {
@@ -92,7 +92,7 @@ def grant(owner_person_id: int, *, relative_name: str, relative_id_number: str, 
     if not promise_accepted:
         raise Unprocessable("请先阅读并同意《承诺书》", reason="promise_not_accepted")
     owner = people.get(owner_person_id)
-    relative_id_number = _valid_id_number(relative_id_number)
+    relative_id_number = identity.checked_id_number(relative_id_number, "被授权人")
     if relative_id_number == owner.id_number:
         _refuse(SharingRefused(RefusalReason.SELF_GRANT))
     relative = _matching_relative(relative_name, relative_id_number)
@@ -259,21 +259,10 @@ def _check_channel(channel: str) -> None:
 
 
 def _owner_at_counter(id_number: str) -> Person:
-    try:
-        number = validate_id_number(id_number)
-    except InvalidIdNumber as exc:
-        raise Unprocessable("参保人身份证号码不正确", reason="id_number_invalid", problem=exc.reason) from None
-    owner = people.by_id_number(number)
+    owner = people.by_id_number(identity.checked_id_number(id_number, "参保人"))
     if owner is None:
         raise Unprocessable("未查询到该参保人", reason="owner_not_found")
     return owner
-
-
-def _valid_id_number(id_number: str) -> str:
-    try:
-        return validate_id_number(id_number)
-    except InvalidIdNumber as exc:
-        raise Unprocessable("被授权人身份证号码不正确", reason="id_number_invalid", problem=exc.reason) from None
 
 
 def _matching_relative(name: str, id_number: str) -> Person:

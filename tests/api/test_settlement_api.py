@@ -262,7 +262,7 @@ BAD_BODIES = [
     ("a visit in the future", lambda p: body_for(p, visit_date="2999-01-01"), 422, "date_in_future"),
     ("a malformed date", lambda p: body_for(p, visit_date="10/05/2024"), 422, "invalid_date"),
     ("an unknown medical type", lambda p: body_for(p, med_type="dental"), 422, "unknown_med_type"),
-    ("an invalid ID number", lambda p: {**body_for(p), "id_number": "150102198203050310"}, 422, "invalid_id_number"),
+    ("an invalid ID number", lambda p: {**body_for(p), "id_number": "150102198203050310"}, 422, "id_number_invalid"),
     ("an unknown person", lambda p: {**body_for(p), "id_number": "11010519491231002X"}, 404, "person_not_found"),
     ("an offsite visit without registration", lambda p: body_for(p), 422, "offsite_registration_required"),
 ]
