@@ -21,6 +21,12 @@ RELATIONS = frozenset({
     "spouse", "father", "mother", "father_in_law", "mother_in_law", "son", "daughter",
     "sibling", "grandparent", "grandchild",
 })
+# Chinese names, in the order choices are offered to people.
+RELATION_LABELS = {
+    "spouse": "配偶", "father": "父亲", "mother": "母亲", "father_in_law": "配偶的父亲", "mother_in_law": "配偶的母亲",
+    "son": "儿子", "daughter": "女儿", "sibling": "兄弟姐妹", "grandparent": "祖父母/外祖父母",
+    "grandchild": "孙子女/外孙子女",
+}
 
 # Insured here means the insurance relationship exists. Arrears (欠费) do not end it — NM §13 only pauses
 # general outpatient pooling until paid up — and the account may pay the relative's contribution (NM §4), so a

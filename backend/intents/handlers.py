@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from backend.domain.identity import mask_id_number
 from backend.domain.money import fen_to_yuan, percent_label
 from backend.domain.policy import CHRONIC, GENERAL, HOSPITAL_LEVELS, PerPersonType, Policy
+from backend.domain.sharing import RELATION_LABELS
 from backend.intents import replies
 from backend.intents.replies import Reply
 from backend.services import accounts, applications, benefits, people, policies, settlements, sharing
@@ -327,11 +328,11 @@ def _per_type_yuan(values: PerPersonType, only: str | None) -> str:
 def allowed_relations(ctx: Context) -> dict[str, str]:
     """Relations the policy in force lets the person authorise: code → Chinese label, in the usual order."""
     allowed = _policy(ctx).sharing.relations
-    return {code: label for code, label in replies.RELATION_LABELS.items() if code in allowed}
+    return {code: label for code, label in RELATION_LABELS.items() if code in allowed}
 
 
 def relation_label(relation: str) -> str:
-    return replies.RELATION_LABELS.get(relation, relation)
+    return RELATION_LABELS.get(relation, relation)
 
 
 def grant_confirmation(slots: dict, ctx: Context) -> Reply:

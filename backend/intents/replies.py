@@ -65,11 +65,6 @@ INTENT_LABELS = {
     "offsite_care": "异地就医",
     "out_of_scope": "其他问题",
 }
-RELATION_LABELS = {  # in the order choices are offered
-    "spouse": "配偶", "father": "父亲", "mother": "母亲", "father_in_law": "配偶的父亲", "mother_in_law": "配偶的母亲",
-    "son": "儿子", "daughter": "女儿", "sibling": "兄弟姐妹", "grandparent": "祖父母/外祖父母",
-    "grandchild": "孙子女/外孙子女",
-}
 LEVEL_LABELS = {"tertiary": "三级医院", "secondary": "二级医院", "primary": "一级医院及社区卫生服务机构"}
 LEVEL_CHOICES = (("tertiary", "三级医院（含三甲）"), ("secondary", "二级医院"), ("primary", "一级医院、社区、卫生院"))
 PERSON_TYPE_LABELS = {"employed": "在职职工", "retired": "退休人员", "flexible": "灵活就业人员"}

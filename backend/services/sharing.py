@@ -17,11 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend.domain.identity import mask_id_number
-from backend.domain.sharing import (
-    RefusalReason,
-    SharingRefused,
-    check_grant,
-)
+from backend.domain.sharing import RELATION_LABELS, RefusalReason, SharingRefused, check_grant
 from backend.domain.sharing import PersonSnapshot as SharingPerson
 from backend.errors import Conflict, NotFound, Unprocessable
 from backend.extensions import db
@@ -30,18 +26,6 @@ from backend.models.sharing import GRANT_CHANNELS
 from backend.services import audit, files, identity, notifications, people, policies
 from backend.services.credits import local_today
 
-RELATION_LABELS = {
-    "spouse": "配偶",
-    "father": "父亲",
-    "mother": "母亲",
-    "father_in_law": "配偶的父亲",
-    "mother_in_law": "配偶的母亲",
-    "son": "儿子",
-    "daughter": "女儿",
-    "sibling": "兄弟姐妹",
-    "grandparent": "祖父母/外祖父母",
-    "grandchild": "孙子女/外孙子女",
-}
 # Reasons that are a conflict with the current state (409); every other refusal is bad input (422).
 CONFLICT_REASONS = frozenset({RefusalReason.ALREADY_GRANTED})
 PROMISE_TEXT_EDITION = "1"  # bump when the wording below changes; the version also names the policy version

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from backend.domain.money import fen_to_yuan, percent_label
+from backend.domain.sharing import RELATION_LABELS
 from backend.intents import replies
 from backend.services import people, policies
 from backend.services.benefits import local_today
@@ -179,7 +180,7 @@ def test_the_forms_and_the_handover_start_from_their_own_words(client, demo_pers
     human = say(client, "帮我接人工客服", headers=headers)
 
     assert grant["intent"] == "sharing_grant" and all_text(grant) == replies.GRANT_ASK_NAME.format(
-        relation=replies.RELATION_LABELS["mother_in_law"])
+        relation=RELATION_LABELS["mother_in_law"])
     assert revoke["intent"] == "sharing_revoke" and "张建国" in all_text(revoke)
     assert human["intent"] == "handoff_human" and human["handoff"] is True
 
