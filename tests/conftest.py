@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -188,3 +189,26 @@ def signed_post(client: FlaskClient, demo_parties: None) -> Callable[..., object
         return signed_request(client, path, body, code, **kwargs)
 
     return post
+
+
+def run_together(app, *calls):
+    """Run the calls in threads, each in its own app context (its own session and connection), started at once."""
+    start = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(index, call):
+        with app.app_context():
+            start.wait()
+            try:
+                results[index] = call()
+            except Exception as exc:  # reported to the test, not lost in the thread
+                results[index] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results

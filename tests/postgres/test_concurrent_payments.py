@@ -4,7 +4,6 @@ no overdraft, no lost posting, no deadlock between a relative's shared payment a
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from sqlalchemy import case, func, select
@@ -17,7 +16,7 @@ from backend.models import (
 )
 from backend.models.settlements import AMOUNT_COLUMNS
 from backend.services import accounts, ledger
-from tests.conftest import POSTGRES
+from tests.conftest import POSTGRES, run_together
 
 pytestmark = pytest.mark.skipif(not POSTGRES, reason="needs TEST_DATABASE_URL: real concurrency needs PostgreSQL")
 
@@ -36,30 +35,19 @@ def settlements_for(person, count: int, prefix: str) -> list[str]:
 
 
 def run_at_once(app, work, items) -> tuple[list, list[Exception]]:
-    """Run ``work(item)`` in one thread per item, each in its own app context (own session and connection)."""
-    start, results, errors, lock = threading.Barrier(len(items)), [], [], threading.Lock()
+    """``work(item)`` committed in one thread per item, all at once: (results, exceptions)."""
 
-    def worker(item):
-        with app.app_context():
-            start.wait()
-            try:
-                outcome = work(item)
-                db.session.commit()
-                with lock:
-                    results.append(outcome)
-            except Exception as exc:  # collected and asserted on by the test
-                db.session.rollback()
-                with lock:
-                    errors.append(exc)
-            finally:
-                db.session.remove()
+    def committed(item):
+        def call():
+            outcome = work(item)
+            db.session.commit()
+            return outcome
 
-    threads = [threading.Thread(target=worker, args=(item,)) for item in items]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results, errors
+        return call
+
+    outcomes = run_together(app, *(committed(item) for item in items))
+    return ([o for o in outcomes if not isinstance(o, Exception)],
+            [o for o in outcomes if isinstance(o, Exception)])
 
 
 def journal_balance(account_id: int) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 import pytest
@@ -13,31 +12,9 @@ from backend.extensions import db
 from backend.models import AccumulatorEntry, Institution, Settlement
 from backend.services import benefits, settlements
 from tests.benefits_fixtures import app, body_for, fen, fresh_session, item, make_person  # noqa: F401
+from tests.conftest import run_together
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)")
-
-
-def run_together(app, *calls):
-    """Run the calls in threads, each in its own app context (its own session and connection), started at once."""
-    start = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        with app.app_context():
-            start.wait()
-            try:
-                results[index] = call()
-            except Exception as exc:  # reported to the test, not lost in the thread
-                results[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 @pytest.fixture
