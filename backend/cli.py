@@ -31,7 +31,7 @@ def init_db() -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Demo people, families, institutions, staff and history (safe to run again)."""
-    from backend.services import demo
+    from backend import demo
 
     summary = demo.seed()
     click.echo(", ".join(f"{name}: {count}" for name, count in summary.items()))

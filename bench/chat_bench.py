@@ -88,7 +88,7 @@ def _app(url: str):
     from backend import create_app
     from backend.config import Config
     from backend.extensions import db
-    from backend.services import demo
+    from backend import demo
 
     config = Config()
     config.SQLALCHEMY_DATABASE_URI = url

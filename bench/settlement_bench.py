@@ -88,7 +88,8 @@ def _prepare_database() -> list[str]:
     from backend.domain.people import PersonRecord
     from backend.extensions import db
     from backend.models import Institution
-    from backend.services import demo, people, policies
+    from backend import demo
+    from backend.services import people, policies
     from tests.conftest import valid_id_number
 
     app = create_app(TestConfig(database_url=DATABASE_URL, redis_url=REDIS_URL))

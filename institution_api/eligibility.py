@@ -9,7 +9,7 @@ from marshmallow import EXCLUDE, Schema, fields
 
 from backend.services import benefits
 from backend.services.benefits import local_today
-from backend.services.settlements import parse_date, parse_id_number
+from backend.services.settlement_requests import parse_date, parse_id_number
 from institution_api.base import signed_blueprint
 
 blp = signed_blueprint("institution_eligibility", __name__, url_prefix="/api/v1/institution",

@@ -9,7 +9,7 @@ from flask import g
 from flask.views import MethodView
 from marshmallow import EXCLUDE, Schema, fields
 
-from backend.services import settlements as service
+from backend.services import settlement_refunds, settlements
 from backend.web.idempotency import idempotent
 from backend.web.schemas.settlements import RefundSummarySchema, SettlementSchema
 from institution_api.base import signed_blueprint
@@ -65,7 +65,7 @@ class Settlements(MethodView):
     @blp.response(201, SettlementSchema)
     def post(self, body):
         """Settle an outpatient visit: fund, own account, family sharing and cash parts"""
-        view, created = service.settle_direct_outcome(g.institution, body)
+        view, created = settlements.settle_direct_outcome(g.institution, body)
         return view, 201 if created else 200
 
 
@@ -76,5 +76,5 @@ class SettlementRefundResource(MethodView):
     @blp.response(201, RefundSchema)
     def post(self, body, setl_id):
         """Refund a settlement (wholly, or some lines) along the original channels"""
-        view, created = service.refund_outcome(g.institution, setl_id, body)
+        view, created = settlement_refunds.refund_outcome(g.institution, setl_id, body)
         return view, 201 if created else 200

@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from backend.services import benefits
 from backend.services.benefits import local_today
-from backend.services.settlements import parse_date, parse_yuan
+from backend.services.settlement_requests import parse_date, parse_yuan
 from backend.web.auth import require_person
 
 blp = Blueprint("benefits", __name__, url_prefix="/api/v1/benefits", description="待遇：年度限额与报销估算")

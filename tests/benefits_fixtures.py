@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import db
 from backend.models import AccumulatorEntry, IndividualAccount, LedgerPosting, Settlement, SettlementRefund
-from backend.services import demo
+from backend import demo
 from tests.conftest import build_app, new_person, reset_app_state, signed_request
 
 # One app per module: building an app and seeding the demo staff for every test costs far more than the tests.

@@ -146,7 +146,7 @@ def person_headers(client: FlaskClient) -> Callable[[object], dict[str, str]]:
 
 @pytest.fixture
 def demo_data(app: Flask) -> None:
-    from backend.services import demo
+    from backend import demo
 
     demo.seed()
 
@@ -154,7 +154,7 @@ def demo_data(app: Flask) -> None:
 @pytest.fixture
 def demo_parties(app: Flask) -> None:
     """The demo institutions and staff without the demo people (faster than demo_data)."""
-    from backend.services import demo
+    from backend import demo
 
     demo.seed_parties()
 

@@ -22,7 +22,7 @@ from backend.domain.review import ApplicationType
 from backend.errors import Conflict, Forbidden, NotFound, Unprocessable
 from backend.extensions import db
 from backend.models import Application, ChronicQualification, Institution, Person, StaffUser
-from backend.services import applications, audit, notifications, people
+from backend.services import application_views, application_workflow, audit, notifications, people
 from backend.services.benefits import local_today
 
 ATTACHMENT_KINDS = frozenset({"medical_record", "other"})
@@ -36,7 +36,7 @@ def certifiers(region: str | None = None) -> list[dict[str, Any]]:
     if region:
         query = query.where(Institution.region_code == region)
     query = query.order_by(Institution.region_code, Institution.code)
-    return [_institution_brief(institution) for institution in db.session.scalars(query)]
+    return [institution_brief(institution) for institution in db.session.scalars(query)]
 
 
 def post_qualification(institution: Institution, request: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -45,14 +45,14 @@ def post_qualification(institution: Institution, request: dict[str, Any]) -> tup
     ``request``: id_number, disease_code, disease_name, valid_from (date), valid_to (date | None).
     Returns (qualification view, created).
     """
-    with applications.unit_of_work():
+    with application_workflow.unit_of_work():
         if not institution.is_chronic_certifier:
             raise Forbidden("本机构不是门诊慢特病认定医院", reason="not_chronic_certifier")
         person = _person_in_region(request["id_number"], institution)
         valid_from, valid_to = request["valid_from"], request.get("valid_to")
         if valid_to is not None and valid_to <= valid_from:
             raise Unprocessable("有效期止不能早于有效期起", reason="invalid_period")
-        existing = _active_qualification(person.id, request["disease_code"], valid_from)
+        existing = active_qualification(person.id, request["disease_code"], valid_from)
         if existing is not None:
             return qualification_view(existing), False
         qualification = ChronicQualification(
@@ -83,7 +83,7 @@ def qualification_view(qualification: ChronicQualification) -> dict[str, Any]:
         "qualification_id": qualification.id,
         "disease_code": qualification.disease_code,
         "disease_name": qualification.disease_name,
-        "certified_by": _institution_brief(certifier) if certifier else None,
+        "certified_by": institution_brief(certifier) if certifier else None,
         "valid_from": qualification.valid_from,
         "valid_to": qualification.valid_to,
         "status": qualification.status,
@@ -102,7 +102,7 @@ def may_accept_cap_adjustments(institution: Institution) -> bool:
 def file_at_institution(institution: Institution, request: dict[str, Any]) -> dict[str, Any]:
     """A 二级甲等+ hospital registers a person's request (NX §17). ``request``: id_number, disease_code,
     cap_increase_fen, reason."""
-    with applications.unit_of_work():
+    with application_workflow.unit_of_work():
         if not may_accept_cap_adjustments(institution):
             raise Forbidden("限额调整申请须在二级甲等及以上医疗机构办理", reason="institution_not_eligible")
         person = _person_in_region(request["id_number"], institution)
@@ -110,24 +110,24 @@ def file_at_institution(institution: Institution, request: dict[str, Any]) -> di
         audit.record("institution", institution.code, "application.submitted", "application", application.id,
                      kind=application.kind)
         application_id = application.id
-    return applications.brief_view(application_id)
+    return application_views.brief_view(application_id)
 
 
 def file_online(person_id: int, request: dict[str, Any]) -> dict[str, Any]:
     """The person applies to the agency online: only for people registered as living out of province (NX §17)."""
-    with applications.unit_of_work():
+    with application_workflow.unit_of_work():
         person = people.get(person_id)
         _require_living_out_of_province(person)
         application = _new_request(person, request, channel="online", filed_at=None)
         audit.record("person", person.id, "application.submitted", "application", application.id,
                      kind=application.kind)
         application_id = application.id
-    return applications.status_view(person_id, application_id)
+    return application_views.status_view(person_id, application_id)
 
 
 def file_by_agency(staff: StaffUser, request: dict[str, Any]) -> dict[str, Any]:
     """Counter staff register the request of a person living out of province (NX §17). ``request`` has id_number."""
-    with applications.unit_of_work():
+    with application_workflow.unit_of_work():
         person = people.by_id_number(request["id_number"].upper())
         if person is None:
             raise NotFound("未找到该参保人", reason="person_not_found")
@@ -136,7 +136,7 @@ def file_by_agency(staff: StaffUser, request: dict[str, Any]) -> dict[str, Any]:
         audit.record("staff", staff.id, "application.submitted", "application", application.id,
                      kind=application.kind, on_behalf_of=person.id)
         application_id = application.id
-    return applications.staff_view(application_id)
+    return application_views.staff_view(application_id)
 
 
 def _require_living_out_of_province(person: Person) -> None:
@@ -147,7 +147,7 @@ def _require_living_out_of_province(person: Person) -> None:
 
 def _new_request(person: Person, request: dict[str, Any], *, channel: str, filed_at: Institution | None,
                  staff: StaffUser | None = None) -> Application:
-    qualification = _active_qualification(person.id, request["disease_code"], local_today())
+    qualification = active_qualification(person.id, request["disease_code"], local_today())
     if qualification is None:
         raise Unprocessable("未认定该病种的门诊慢特病资格", reason="no_chronic_qualification")
     if request["cap_increase_fen"] <= 0:
@@ -157,11 +157,11 @@ def _new_request(person: Person, request: dict[str, Any], *, channel: str, filed
         "qualification_id": qualification.id, "disease_code": qualification.disease_code,
         "disease_name": qualification.disease_name, "cap_increase_fen": request["cap_increase_fen"],
         "reason": (request.get("reason") or "").strip(), "channel": channel,
-        "filed_at_institution": _institution_brief(filed_at) if filed_at else None,
+        "filed_at_institution": institution_brief(filed_at) if filed_at else None,
     }
-    application = applications.new_application(ApplicationType.CHRONIC_CAP_ADJUST, person, payload,
+    application = application_workflow.new_application(ApplicationType.CHRONIC_CAP_ADJUST, person, payload,
                                                filed_by_staff_id=staff.id if staff else None)
-    applications.notify_applicant(application, "submitted", "门诊慢特病限额调整申请已受理",
+    application_workflow.notify_applicant(application, "submitted", "门诊慢特病限额调整申请已受理",
                                   f"{filed_at.name if filed_at else AGENCY}已受理您的{qualification.disease_name}"
                                   "支付限额调整申请，医保经办机构审核后即时生效。")
     return application
@@ -170,7 +170,7 @@ def _new_request(person: Person, request: dict[str, Any], *, channel: str, filed
 def _require_no_open_request(qualification_id: int) -> None:
     for application in db.session.scalars(select(Application).where(
             Application.kind == str(ApplicationType.CHRONIC_CAP_ADJUST),
-            Application.status.in_([str(s) for s in applications.OPEN_STATUSES]))):
+            Application.status.in_([str(s) for s in application_workflow.OPEN_STATUSES]))):
         if application.payload.get("qualification_id") == qualification_id:
             raise Conflict("该病种已有办理中的限额调整申请", reason="application_open", application_id=application.id)
 
@@ -184,7 +184,7 @@ def _person_in_region(id_number: str, institution: Institution) -> Person:
     return person
 
 
-def _active_qualification(person_id: int, disease_code: str, on_date: dt.date) -> ChronicQualification | None:
+def active_qualification(person_id: int, disease_code: str, on_date: dt.date) -> ChronicQualification | None:
     return db.session.scalar(select(ChronicQualification).where(
         ChronicQualification.person_id == person_id, ChronicQualification.disease_code == disease_code,
         ChronicQualification.status == "active", ChronicQualification.valid_from <= on_date,
@@ -240,7 +240,7 @@ def details(application: Application, audience: str) -> dict[str, Any]:
     }
 
 
-def _institution_brief(institution: Institution) -> dict[str, Any]:
+def institution_brief(institution: Institution) -> dict[str, Any]:
     return {"code": institution.code, "name": institution.name, "region": institution.region_code,
             "level": institution.level, "grade": institution.grade}
 
@@ -249,28 +249,8 @@ def _notify(person_id: int, dedupe_key: str, title: str, body: str) -> None:
     notifications.notify(person_id, "chronic", title, body, dedupe_key=dedupe_key)
 
 
-# --- demo data ----------------------------------------------------------------------------------------------------
-DEMO_PATIENT = "640302196201090512"  # 马海, retired, 石嘴山
-DEMO_CERTIFIER = "NX-T-001"
-
-
-def seed_demo() -> int:
-    """A demo qualification (高血压) and a cap-adjustment request waiting for first review (no commit)."""
-    person = people.by_id_number(DEMO_PATIENT)
-    hospital = db.session.scalar(select(Institution).where(Institution.code == DEMO_CERTIFIER))
-    if person is None or hospital is None or applications.demo_exists(person.id, "ca-awaiting-first-review"):
-        return 0
-    qualification = _active_qualification(person.id, "I10", local_today())
-    if qualification is None:
-        qualification = ChronicQualification(
-            person_id=person.id, disease_code="I10", disease_name="高血压", certified_by_institution_id=hospital.id,
-            valid_from=dt.date(local_today().year, 1, 1), valid_to=None, cap_adjustment_fen=0, status="active")
-        db.session.add(qualification)
-        db.session.flush()
-    payload = {
-        "qualification_id": qualification.id, "disease_code": "I10", "disease_name": "高血压",
-        "cap_increase_fen": 200_000, "reason": "合并多种并发症，需联合用药", "channel": "institution",
-        "filed_at_institution": _institution_brief(hospital), "demo_key": "ca-awaiting-first-review",
-    }
-    applications.new_application(ApplicationType.CHRONIC_CAP_ADJUST, person, payload)
-    return 1
+application_workflow.register_kind(ApplicationType.CHRONIC_CAP_ADJUST, application_workflow.KindRules(
+    attachment_kinds=ATTACHMENT_KINDS, required_materials=required_materials, details=details,
+    on_signed_off=on_signed_off, on_closed=on_closed, approved_message=approved_message,
+    paid_message=paid_message, apply_changes=apply_changes,
+))

@@ -17,7 +17,7 @@ from backend.extensions import db
 from backend.models import HospitalStay, Institution, Person, utcnow
 from backend.services import people
 from backend.services.benefits import LOCAL_ZONE, masked_person
-from backend.services.settlements import REFERENCE, parse_date, parse_id_number
+from backend.services.settlement_requests import REFERENCE, parse_date, parse_id_number
 
 
 def admit(institution: Institution, body: Mapping, *, now: dt.datetime | None = None) -> tuple[dict, bool]:

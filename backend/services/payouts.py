@@ -19,7 +19,7 @@ from backend.domain.review import ApplicationType
 from backend.errors import Conflict, NotFound, Unprocessable
 from backend.extensions import db
 from backend.models import Application, StaffUser
-from backend.services import accounts, applications, audit, outbox, people
+from backend.services import accounts, application_views, application_workflow, audit, outbox, people
 
 ATTACHMENT_KINDS = frozenset({"certificate", "promise", "reduction_form", "applicant_id", "bank_card", "other"})
 REASONS = {"death": "参保人死亡", "emigration": "参保人出国定居"}
@@ -33,7 +33,7 @@ def submit(applicant_person_id: int, request: dict[str, Any]) -> dict[str, Any]:
     ``request``: person {name, id_number}?, reason (death|emigration), disposition (payout|continue_in_use),
     applicant_relation, bank_account {bank_name, account_number, account_name} (needed for a payout).
     """
-    with applications.unit_of_work():
+    with application_workflow.unit_of_work():
         applicant = people.get(applicant_person_id)
         person = _person_concerned(applicant, request.get("person"))
         relation = _checked_relation(applicant, person, request)
@@ -49,14 +49,14 @@ def submit(applicant_person_id: int, request: dict[str, Any]) -> dict[str, Any]:
             # The employer's 减少申报表 is needed for an employee who died (NX §9 item 5).
             "employer_form_required": request["reason"] == "death" and person.person_type == "employed",
         }
-        application = applications.new_application(ApplicationType.PAYOUT, person, payload,
+        application = application_workflow.new_application(ApplicationType.PAYOUT, person, payload,
                                                    applicant_person_id=applicant.id)
         audit.record("person", applicant.id, "application.submitted", "application", application.id,
                      kind=application.kind, reason=payload["reason"], disposition=payload["disposition"])
-        applications.notify_applicant(application, "submitted", "个人账户一次性返还申请已提交",
+        application_workflow.notify_applicant(application, "submitted", "个人账户一次性返还申请已提交",
                                       "请上传证明材料、签字的承诺书和银行账户信息，材料齐全后进入初审。")
         application_id = application.id
-    return applications.status_view(applicant_person_id, application_id)
+    return application_views.status_view(applicant_person_id, application_id)
 
 
 def _person_concerned(applicant, named: dict[str, str] | None):
@@ -86,7 +86,7 @@ def _complete_bank_account(bank_account: dict[str, str] | None) -> bool:
 def _require_no_open_payout(person_id: int) -> None:
     open_one = db.session.scalar(select(Application.id).where(
         Application.person_id == person_id, Application.kind == str(ApplicationType.PAYOUT),
-        Application.status.in_([str(s) for s in applications.OPEN_STATUSES])).limit(1))
+        Application.status.in_([str(s) for s in application_workflow.OPEN_STATUSES])).limit(1))
     if open_one is not None:
         raise Conflict("该参保人已有办理中的一次性返还申请", reason="application_open", application_id=open_one)
 
@@ -138,7 +138,7 @@ def paid_message(application: Application) -> tuple[str, str]:
 
 def pay(application_id: str) -> bool:
     """The payment job: the transfer is handed to the agency's payment channel, then ``paid`` (safe to re-run)."""
-    return applications.mark_paid(application_id)
+    return application_workflow.mark_paid(application_id)
 
 
 def details(application: Application, audience: str) -> dict[str, Any]:
@@ -158,3 +158,10 @@ def details(application: Application, audience: str) -> dict[str, Any]:
         view["account"] = ({"status": account.status, "balance": fen_to_yuan(account.balance_fen)}
                            if account is not None else None)
     return view
+
+
+application_workflow.register_kind(ApplicationType.PAYOUT, application_workflow.KindRules(
+    attachment_kinds=ATTACHMENT_KINDS, required_materials=required_materials, details=details,
+    on_signed_off=on_signed_off, on_closed=on_closed, approved_message=approved_message,
+    paid_message=paid_message, apply_changes=apply_changes,
+))

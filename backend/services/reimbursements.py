@@ -16,10 +16,10 @@ Cross-province fees that were not settled directly are judged with the **insured
 (NX §22): the visit is computed with the person's own region's policy, flagged ``cross_province``.
 
 Files come after creation: an application needs one invoice image per paper invoice (electronic invoices need
-none) and the fee list (费用清单) before reviewers see it — see ``applications.missing_materials``.
+none) and the fee list (费用清单) before reviewers see it — see ``application_workflow.missing_materials``.
 
 The amount is computed only at sign-off, against the accumulators of that moment, and consumes them
-(``settlements.record_manual``); the payment to the payee then goes out through the outbox (job
+(``manual_claims.record_manual``); the payment to the payee then goes out through the outbox (job
 ``pay_reimbursement``), which marks the application ``paid``.
 """
 
@@ -35,11 +35,21 @@ from backend.domain.money import fen_to_yuan
 from backend.domain.review import ApplicationType, ReviewStatus
 from backend.errors import AppError, Conflict, Unprocessable
 from backend.extensions import db
-from backend.models import Application, Attachment, StaffUser, utcnow
+from backend.models import Application, StaffUser
 from backend.models.applications import InvoiceClaim
-from backend.services import applications, audit, files, outbox, people, policies, settlements
+from backend.services import (
+    application_views,
+    application_workflow,
+    audit,
+    manual_claims,
+    outbox,
+    people,
+    policies,
+    settlement_records,
+    settlements,
+)
 from backend.services.benefits import local_today
-from backend.services.settlements import ManualVisit
+from backend.services.settlement_requests import ManualVisit
 
 ATTACHMENT_KINDS = frozenset({"invoice", "fee_list", "payee_card", "other"})
 PAYEE_LABELS = {"social_security_card": "社会保障卡金融账户", "bank_card": "银行卡"}
@@ -54,23 +64,23 @@ def submit(person_id: int, request: dict[str, Any]) -> dict[str, Any]:
     med_type, invoices [{number, amount_fen, electronic}], items [{name, amount_fen, in_scope}],
     payee {kind, ...}.
     """
-    with applications.unit_of_work():
+    with application_workflow.unit_of_work():
         person = people.get(person_id)
-        payload = _checked_payload(person, request, application_id=None)
-        application = applications.new_application(ApplicationType.REIMBURSEMENT, person, payload,
+        payload = checked_payload(person, request, application_id=None)
+        application = application_workflow.new_application(ApplicationType.REIMBURSEMENT, person, payload,
                                                    applicant_person_id=person.id)
-        _hold_invoices(application)
+        hold_invoices(application)
         audit.record("person", person.id, "application.submitted", "application", application.id,
                      kind=application.kind, claimed_fen=payload["claimed_fen"])
-        applications.notify_applicant(
+        application_workflow.notify_applicant(
             application, "submitted", "零星报销申请已提交",
-            "请上传纸质发票图片和门诊费用清单，材料齐全后进入初审。" if applications.missing_materials(application)
+            "请上传纸质发票图片和门诊费用清单，材料齐全后进入初审。" if application_workflow.missing_materials(application)
             else "材料齐全，已进入初审。")
         application_id = application.id
-    return applications.status_view(person_id, application_id)
+    return application_views.status_view(person_id, application_id)
 
 
-def _checked_payload(person, request: dict[str, Any], application_id: str | None) -> dict[str, Any]:
+def checked_payload(person, request: dict[str, Any], application_id: str | None) -> dict[str, Any]:
     invoices, items, payee = request.get("invoices") or [], request.get("items") or [], request.get("payee")
     _require_materials(invoices, items, payee)
     numbers = [invoice["number"] for invoice in invoices]
@@ -137,7 +147,7 @@ def _require_covered_date(person, visit_date: dt.date) -> None:
 
 def _require_unused(numbers: list[str], application_id: str | None) -> None:
     """NX §25: refused when reimbursed or settled directly anywhere, or held by another open application."""
-    used = set(settlements.invoice_numbers_used(numbers))
+    used = set(settlement_records.invoice_numbers_used(numbers))
     held = db.session.scalars(select(InvoiceClaim.number).where(
         InvoiceClaim.number.in_(numbers), InvoiceClaim.application_id != (application_id or ""))).all()
     duplicates = sorted(used | set(held))
@@ -145,7 +155,7 @@ def _require_unused(numbers: list[str], application_id: str | None) -> None:
         raise Conflict("发票已报销、已直接结算或正在其他申请中", reason="invoice_duplicate", numbers=duplicates)
 
 
-def _hold_invoices(application: Application) -> None:
+def hold_invoices(application: Application) -> None:
     db.session.execute(delete(InvoiceClaim).where(InvoiceClaim.application_id == application.id))
     for invoice in application.payload["invoices"]:
         db.session.add(InvoiceClaim(number=invoice["number"], application_id=application.id))
@@ -168,18 +178,18 @@ def apply_changes(application: Application, changes: dict[str, Any]) -> None:
     """Corrections sent with a supplement (e.g. amounts after ``amount_mismatch``): checked like a new request."""
     current = {**application.payload, "visit_date": dt.date.fromisoformat(application.payload["visit_date"])}
     request = {field: changes.get(field, current.get(field)) for field in REQUEST_FIELDS}
-    application.payload = _checked_payload(people.get(application.person_id), request, application.id)
-    _hold_invoices(application)
+    application.payload = checked_payload(people.get(application.person_id), request, application.id)
+    hold_invoices(application)
 
 
 def on_signed_off(application: Application, staff: StaffUser) -> None:
     """Compute with the accumulators of this moment, record the settlement (which consumes them and records the
     invoice numbers), and send the payment through the outbox."""
     numbers = [invoice["number"] for invoice in application.payload["invoices"]]
-    used = settlements.invoice_numbers_used(numbers)
+    used = settlement_records.invoice_numbers_used(numbers)
     if used:  # settled directly since the application was filed
         raise Conflict("发票已报销或已直接结算，请以“发票重复报销”驳回", reason="invoice_duplicate", numbers=used)
-    settlement = settlements.record_manual(application.person_id, application.id, manual_visit(application), numbers)
+    settlement = manual_claims.record_manual(application.person_id, application.id, manual_visit(application), numbers)
     application.payload = {**application.payload, "settlement_id": settlement.id, "fund_pay_fen": settlement.hifp_pay}
     audit.record("staff", staff.id, "reimbursement.settled", "application", application.id,
                  settlement_id=settlement.id, hifp_pay=settlement.hifp_pay)
@@ -206,7 +216,7 @@ def pay(application_id: str) -> bool:
 
     Keyed by the application: a second run finds it paid and changes nothing.
     """
-    return applications.mark_paid(application_id)
+    return application_workflow.mark_paid(application_id)
 
 
 def manual_visit(application: Application) -> ManualVisit:
@@ -241,7 +251,7 @@ def details(application: Application, audience: str) -> dict[str, Any]:
     if settlement_id:
         view["settlement"] = settlements.detail_for_person(application.person_id, settlement_id)
         view["statement_url"] = f"/api/v1/settlements/{settlement_id}/statement.pdf"
-    if audience == "staff" and status in applications.AWAITING_REVIEW:
+    if audience == "staff" and status in application_workflow.AWAITING_REVIEW:
         view.update(_review_aids(application))
     return view
 
@@ -250,10 +260,10 @@ def _review_aids(application: Application) -> dict[str, Any]:
     """Before sign-off: what the engine would pay now (nothing written) and invoices that are now used elsewhere."""
     numbers = [invoice["number"] for invoice in application.payload["invoices"]]
     try:
-        preview = settlements.preview_manual(application.person_id, manual_visit(application))
+        preview = manual_claims.preview_manual(application.person_id, manual_visit(application))
     except AppError as exc:
         preview = {"error": {"reason": exc.reason, "message": exc.message}}
-    return {"settlement_preview": preview, "invoices_already_used": settlements.invoice_numbers_used(numbers)}
+    return {"settlement_preview": preview, "invoices_already_used": settlement_records.invoice_numbers_used(numbers)}
 
 
 def _masked_payee(payee: dict[str, Any]) -> dict[str, Any]:
@@ -272,55 +282,8 @@ def _payee_label(application: Application) -> str:
     return PAYEE_LABELS[application.payload["payee"]["kind"]]
 
 
-# --- demo data ----------------------------------------------------------------------------------------------------
-DEMO_PDF = b"%PDF-1.4\n% demo fee list\n%%EOF\n"
-DEMO_PNG = b"\x89PNG\r\n\x1a\n" + b"demo invoice image"
-# (demo key, ID number, invoice, amount fen, institution, level, paper invoice, decisions by (username, decision,
-#  comment, reason code))
-DEMO_CLAIMS = (
-    ("rb-awaiting-first-review", "640104198506120314", "DEMO-NX-0001", 86_000, "银川市第二人民医院", "secondary",
-     False, ()),
-    ("rb-in-second-review", "640106198709150428", "DEMO-NX-0002", 152_000, "宁夏医科大学总医院", "tertiary", True,
-     (("reviewer1", "approve", None, None),)),
-    ("rb-returned", "640106196008220025", "DEMO-NX-0003", 43_000, "宁夏医科大学总医院", "tertiary", True,
-     (("reviewer1", "return", "发票图片不清晰，请重新拍照上传", "materials_incomplete"),)),
-)
-
-
-def seed_demo() -> int:
-    """Demo reimbursements waiting for first review, in second review and returned (no commit)."""
-    created = 0
-    start = utcnow() - dt.timedelta(days=2)
-    for key, id_number, number, amount, institution, level, paper, decisions in DEMO_CLAIMS:
-        person = people.by_id_number(id_number)
-        if person is None or applications.demo_exists(person.id, key):
-            continue
-        request = {
-            "visit_date": local_today() - dt.timedelta(days=10), "institution_name": institution,
-            "hospital_level": level, "cross_province": False, "self_paid_by_choice": False, "med_type": "general",
-            "invoices": [{"number": number, "amount_fen": amount, "electronic": not paper}],
-            "items": [{"name": "门诊诊疗及药品费", "amount_fen": amount, "in_scope": True}],
-            "payee": {"kind": "social_security_card"},
-        }
-        payload = {**_checked_payload(person, request, application_id=None), "demo_key": key}
-        application = applications.new_application(ApplicationType.REIMBURSEMENT, person, payload,
-                                                   applicant_person_id=person.id)
-        applications.backdate(application, start)
-        _hold_invoices(application)
-        _attach_demo_files(application, paper)
-        for hours, (username, decision, comment, reason_code) in enumerate(decisions, start=3):
-            staff = applications.staff_by_username(username)
-            applications.record_decision(application, staff, decision, comment, reason_code,
-                                         at=start + dt.timedelta(hours=hours))
-        created += 1
-    return created
-
-
-def _attach_demo_files(application: Application, paper: bool) -> None:
-    files_to_store = [("fee_list", "门诊费用清单.pdf", DEMO_PDF)] + ([("invoice", "发票.png", DEMO_PNG)] if paper else [])
-    for kind, name, data in files_to_store:
-        stored = files.store_upload(name, data)
-        application.attachments.append(Attachment(
-            kind=kind, filename=stored.filename, content_type=stored.content_type, size_bytes=stored.size_bytes,
-            sha256=stored.sha256, storage_path=stored.storage_path))
-    db.session.flush()
+application_workflow.register_kind(ApplicationType.REIMBURSEMENT, application_workflow.KindRules(
+    attachment_kinds=ATTACHMENT_KINDS, required_materials=required_materials, details=details,
+    on_signed_off=on_signed_off, on_closed=on_closed, approved_message=approved_message,
+    paid_message=paid_message, apply_changes=apply_changes,
+))

@@ -37,11 +37,6 @@ PROMISE_TEMPLATE = (
     "以上内容所述信息真实、准确、完整、有效，由此产生的一切法律责任由本人承担。"
 )
 REGION_SCOPES = {"nx": "自治区范围内", "nm": "自治区本级统筹区内"}
-DEMO_CREDIT_PERIODS = ("2026-09", "2026-10")  # the demo people have paid through 2026-10
-DEMO_GRANTS = (  # (owner ID, relative ID, relative name, relation): the families listed in README
-    ("640104198506120314", "640104195803150014", "张建国", "father"),
-    ("150102198203050313", "150102195506180023", "孙秀英", "mother"),
-)
 
 
 def promise_text(region: str, on_date: dt.date) -> tuple[str, str]:
@@ -85,7 +80,7 @@ def grant(owner_person_id: int, *, relative_name: str, relative_id_number: str, 
     policy = policies.in_force(owner.region_code, today)
     try:
         check_grant(_snapshot(owner), _snapshot(relative), relation, policy.sharing.relations,
-                    frozenset(g.relative_person_id for g in _active_given(owner.id)))
+                    frozenset(g.relative_person_id for g in active_given(owner.id)))
     except SharingRefused as refusal:
         _refuse(refusal)
     promise_version, _ = promise_text(owner.region_code, today)
@@ -216,26 +211,6 @@ def relation_between(owner_person_id: int, relative_person_id: int) -> str | Non
     )
 
 
-def seed_demo() -> int:
-    """Demo grants (README families) and two months of credits; safe to run again. Commits."""
-    from backend.services import credits
-
-    made = 0
-    for owner_id_number, relative_id_number, relative_name, relation in DEMO_GRANTS:
-        owner = people.by_id_number(owner_id_number)
-        relative = people.by_id_number(relative_id_number)
-        if owner is None or relative is None or relative.id in {g.relative_person_id for g in _active_given(owner.id)}:
-            continue
-        grant(owner.id, relative_name=relative_name, relative_id_number=relative_id_number, relation=relation,
-              promise_accepted=True, channel="app")
-        made += 1
-    this_month = credits.month_of(local_today())
-    for period in DEMO_CREDIT_PERIODS:
-        if period <= this_month:
-            credits.allocate(period)
-    return made
-
-
 # --- helpers -----------------------------------------------------------------------------------------------------
 def _check_channel(channel: str) -> None:
     if channel not in GRANT_CHANNELS:
@@ -273,7 +248,7 @@ def _refuse(refusal: SharingRefused) -> None:
     raise error(refusal.message, reason=str(refusal.reason))
 
 
-def _active_given(owner_person_id: int) -> list[SharingGrant]:
+def active_given(owner_person_id: int) -> list[SharingGrant]:
     return list(db.session.scalars(select(SharingGrant).where(
         SharingGrant.owner_person_id == owner_person_id, SharingGrant.status == "active")))
 

@@ -19,7 +19,9 @@ from backend.extensions import db, redis_store
 from backend.models import Person, Region, Settlement, utcnow
 from backend.reports import StatementData, StatementLine, StatementRefund, render_statement
 from backend.services import outbox
-from backend.services.settlements import MED_TYPE_LABELS, owned_settlement, statement_lines
+from backend.services.settlement_records import statement_lines
+from backend.services.settlement_views import MED_TYPE_LABELS
+from backend.services.settlements import owned_settlement
 
 READY = "ready"
 PENDING = "pending"

@@ -12,7 +12,8 @@ from backend.domain import ledger as rules
 from backend.errors import Conflict
 from backend.extensions import db
 from backend.models import AuditLog, LedgerPosting, SharingGrant, StaffUser
-from backend.services import accounts, demo, tokens
+from backend import demo
+from backend.services import accounts, tokens
 from tests.conftest import valid_id_number
 
 COUNTER = "/api/v1/staff/counter/sharing/grants"

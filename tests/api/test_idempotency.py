@@ -3,7 +3,8 @@
 import hashlib
 import time
 
-from backend.services import demo, idempotency
+from backend import demo
+from backend.services import idempotency
 from tests.conftest import signed_request
 
 PING_SCOPE = "institution:NX-T-001:POST:/api/v1/institution/ping"

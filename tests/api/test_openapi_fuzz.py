@@ -14,7 +14,7 @@ import schemathesis
 from schemathesis.core import NotSet
 from hypothesis import HealthCheck, given, settings
 
-from backend.services import demo
+from backend import demo
 from tests.conftest import build_app, reset_app_state, signed_request
 from tests.fakes.miniapp_platforms import FakeMiniappPlatforms
 

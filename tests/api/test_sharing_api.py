@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import db
 from backend.models import Accumulator, AccumulatorEntry, Institution, SharingGrant
-from backend.services import demo
+from backend import demo
 from tests.conftest import signed_request
 
 GRANTS = "/api/v1/sharing/grants"

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason=
 def slow_engine_input(monkeypatch):
     """Widen the window between reading the accumulators and writing the settlement, so that without the lock
     both settlements would read the same remaining cap."""
-    snapshot = settlements.person_snapshot
+    snapshot = benefits.person_snapshot
 
     def slowly(*args, **kwargs):
         time.sleep(0.3)

@@ -257,7 +257,7 @@ def _queue_ids(staff_user: StaffUser) -> list[str]:
 
 
 def test_the_demo_data_holds_applications_in_several_states_and_seeding_again_adds_none(app):
-    from backend.services import demo
+    from backend import demo
 
     demo.seed()
     demo.seed()

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import db
 from backend.models import Accumulator, AccumulatorEntry, ChronicQualification, HospitalStay, Institution
-from backend.services import benefits, settlements
+from backend.services import benefits, settlement_refunds, settlements
 from tests.benefits_fixtures import app, body_for, fen, fresh_session, item, make_person  # noqa: F401
 
 DAY = dt.date(2024, 5, 10)
@@ -58,7 +58,7 @@ def test_accumulators_are_the_sum_of_their_entries_through_settlements_and_refun
     hospital = institution("NM-T-001")
     first = settlements.settle_direct(hospital, body_for(person, item("3000")))
     settlements.settle_direct(hospital, body_for(person, item("500")))
-    settlements.refund(hospital, first["setl_id"], {"refund_no": "R-1"})
+    settlement_refunds.refund(hospital, first["setl_id"], {"refund_no": "R-1"})
     cached = dict(db.session.execute(select(Accumulator.bucket, Accumulator.amount_fen)
                                      .where(Accumulator.person_id == person.id, Accumulator.year == 2024)).all())
     summed = dict(db.session.execute(select(AccumulatorEntry.bucket, func.sum(AccumulatorEntry.delta_fen))

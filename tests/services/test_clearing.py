@@ -12,7 +12,8 @@ from sqlalchemy import select
 from backend.errors import Unprocessable
 from backend.extensions import db
 from backend.models import ClearingReport, Institution, Settlement, SharingGrant, new_public_id, utcnow
-from backend.services import clearing, demo, settlements
+from backend import demo
+from backend.services import clearing, settlement_refunds, settlements
 from backend.services import staff as staff_service
 from backend.services.benefits import LOCAL_ZONE, local_today
 from tests.benefits_fixtures import body_for, fen, item, make_person  # noqa: F401
@@ -68,7 +69,7 @@ def busy_month(make_person):
     second = settlements.settle_direct(hospital, body_for(relative, item("2000"), use_account=True,
                                                           visit_date=visit), now=moment(day, 11))
     elsewhere = settlements.settle_direct(other, body_for(owner, item("500"), visit_date=visit), now=moment(day))
-    refund = settlements.refund(hospital, second["setl_id"], {"refund_no": "TF-M"}, now=moment(day, 15))
+    refund = settlement_refunds.refund(hospital, second["setl_id"], {"refund_no": "TF-M"}, now=moment(day, 15))
     return month_of(day), first, second, elsewhere, refund
 
 
@@ -102,7 +103,7 @@ def test_a_frozen_month_stays_frozen_and_a_later_refund_lands_in_a_later_month(b
     month, first, *_ = busy_month
     frozen = clearing.freeze(month, "NM-T-001")
     refund_day = months_ago(2) + dt.timedelta(days=2)
-    late = settlements.refund(institution("NM-T-001"), first["setl_id"], {"refund_no": "TF-LATE"},
+    late = settlement_refunds.refund(institution("NM-T-001"), first["setl_id"], {"refund_no": "TF-LATE"},
                               now=moment(refund_day))
     [after] = clearing.reports(month, "NM-T-001")
     [next_month] = clearing.reports(month_of(refund_day), "NM-T-001")

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from backend.demo import sharing as demo_sharing
 from backend.errors import Conflict, NotFound, Unprocessable
 from backend.extensions import db
 from backend.models import (
@@ -210,7 +211,7 @@ def test_the_demo_families_are_seeded_once(app, make_person):
             ("150102198203050313", "刘强", "nm", "employed"), ("150102195506180023", "孙秀英", "nm", "retired")):
         make_person(id_number=id_number, name=name, region=region, person_type=person_type,
                     contribution_paid_through="2026-10")
-    assert sharing.seed_demo() == 2
-    assert sharing.seed_demo() == 0
+    assert demo_sharing.seed() == 2
+    assert demo_sharing.seed() == 0
     pairs = {(g.relation, g.status) for g in db.session.scalars(select(SharingGrant))}
     assert pairs == {("father", "active"), ("mother", "active")}

@@ -1,4 +1,5 @@
-"""Demo data for `make run` and the README: people in both regions, families, institutions and staff.
+"""Demo data for `make run` and the README (`flask --app wsgi seed-demo`): people in both regions, families,
+institutions, staff, applications, sharing grants and settlements — kept out of the production services.
 
 Safe to run again: everything is looked up by its natural key first and updated in place.
 """
@@ -7,12 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from backend.demo import applications, settlements, sharing
 from backend.domain.people import PersonRecord
 from backend.extensions import db
 from backend.models import Institution
 from backend.services import people, policies
-from backend.services import applications
-from backend.services import settlements, sharing
 from backend.services import staff as staff_service
 
 # (id_number, name, region, person_type, status, contribution base yuan, opening balance yuan, pool, family)
@@ -62,9 +62,9 @@ def seed() -> dict[str, int]:
     for row in DEMO_PEOPLE:
         people.upsert(_record(*row))
     db.session.commit()
-    applications.seed_demo()
-    sharing.seed_demo()
-    settlements.seed_demo_history()
+    applications.seed()
+    sharing.seed()
+    settlements.seed_history()
     return {"people": len(DEMO_PEOPLE), "institutions": len(DEMO_INSTITUTIONS), "staff": len(DEMO_STAFF)}
 
 
