@@ -1,7 +1,7 @@
 """Fixtures and helpers shared by the benefits tests (settlements, caps, statements, clearing, policy admin).
 
-One app per module: the tests stay independent by making their own people, and the module empties every table when
-it ends. Import the fixtures you use into the test module (pytest finds fixtures by name in the module).
+One database state per module: the tests stay independent by making their own people, and what the module wrote is
+undone when it ends. Import the fixtures you use into the test module (pytest finds fixtures by name in the module).
 """
 
 from __future__ import annotations
@@ -15,21 +15,21 @@ from sqlalchemy import func, select
 from backend.extensions import db
 from backend.models import AccumulatorEntry, IndividualAccount, LedgerPosting, Settlement, SettlementRefund
 from backend import demo
-from tests.conftest import build_app, new_person, reset_app_state, signed_request
+from tests.conftest import isolation, new_person, signed_request
 
-# One app per module: building an app and seeding the demo staff for every test costs far more than the tests.
-# Tests stay independent by making their own people; the module empties every table when it ends.
+# One state per module: seeding the demo staff for every test costs more than the tests.
+# Tests stay independent by making their own people; what the module wrote is undone when it ends.
 
 _serial = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def app(migrated_database):
-    app = build_app(migrated_database)
-    with app.app_context():
-        demo.seed_parties()
-        yield app
-    reset_app_state(app)
+def app(request, shared_app):
+    with isolation(shared_app, real_commits=request.node.get_closest_marker("real_commits") is not None):
+        with shared_app.app_context():
+            demo.seed_parties()
+            yield shared_app
+        shared_app.extensions["redis"].flushdb()
 
 
 @pytest.fixture(autouse=True)

@@ -8,16 +8,18 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import Connection, Engine, text
 
 from backend import create_app
 from backend.config import TestConfig
 from backend.domain.people import PersonRecord
-from backend.extensions import db, limiter
+from backend.extensions import api, db, limiter
 from backend.models import Base
 from backend.web.signature import sign
 
@@ -53,33 +55,146 @@ def migrated_database(database_url: str) -> str:
     return database_url
 
 
+@pytest.fixture(scope="session")
+def shared_app(migrated_database: str) -> Flask:
+    """The one app of the run (building one costs more than most tests: the OpenAPI document is generated),
+    on a database holding the base state every test starts from: the shipped policy versions."""
+    db.session.session_factory.class_ = SessionJoiningAConnection
+    app = build_app(migrated_database)
+    with app.app_context():
+        load_base_state()
+    _SHARED_APP_GLOBALS.update({ext: dict(vars(ext)) for ext in (api, limiter)})
+    return app
+
+
+# The unbound extension objects remember the newest app they were given: the shared app's state, to restore.
+_SHARED_APP_GLOBALS: dict[object, dict[str, object]] = {}
+
+
+def load_base_state() -> None:
+    from backend.services import policies
+
+    policies.load_shipped()
+
+
+class SessionJoiningAConnection(FlaskSession):
+    """Flask-SQLAlchemy picks the app's engine even for a session given a connection; this one honours it."""
+
+    def get_bind(self, *args: object, **kwargs: object):
+        return self.bind if self.bind is not None else super().get_bind(*args, **kwargs)
+
+
 @pytest.fixture
-def make_app(migrated_database: str) -> Iterator[Callable[..., Flask]]:
-    """Build apps on the migrated database; every table is emptied afterwards and Redis flushed."""
-    built: list[Flask] = []
+def isolated_database(request: pytest.FixtureRequest, shared_app: Flask) -> Iterator[None]:
+    """What a test writes is gone afterwards (see ``isolation``); a test marked ``real_commits`` commits."""
+    with isolation(shared_app, real_commits=request.node.get_closest_marker("real_commits") is not None):
+        yield
 
-    def factory(**overrides: object) -> Flask:
-        app = build_app(migrated_database, **overrides)
+
+@contextmanager
+def isolation(app: Flask, *, real_commits: bool = False) -> Iterator[None]:
+    """Undo what is written inside. Normally nothing reaches the database: every session joins one connection
+    whose transaction is rolled back at the end, the services' commits becoming savepoints (inside an enclosing
+    isolation, a savepoint of its own). With ``real_commits`` (threads, forked workers: other connections must see
+    the writes) everything is committed, and afterwards every table is emptied and the base state loaded again."""
+    if real_commits:
+        yield
         with app.app_context():
-            from backend.services import policies
+            db.session.remove()
+            _empty_all_tables()
+            load_base_state()
+            db.session.remove()
+        return
+    with app.app_context():
+        engine = db.engine
+    with _joined_connection(engine):
+        yield
 
-            policies.load_shipped()
+
+_JOINED: list[Connection] = []  # the connection every session joins, while an isolation is open
+
+
+@contextmanager
+def _joined_connection(engine: Engine) -> Iterator[None]:
+    if _JOINED:
+        savepoint = _JOINED[-1].begin_nested()
+        try:
+            yield
+        finally:
+            if savepoint.is_active:
+                savepoint.rollback()
+        return
+    factory = db.session.session_factory
+    saved = dict(factory.kw)
+    with _rolled_back_connection(engine) as connection:
+        factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+        _JOINED.append(connection)
+        try:
+            yield
+        finally:
+            _JOINED.pop()
+            factory.kw.clear()
+            factory.kw.update(saved)
+
+
+@contextmanager
+def _rolled_back_connection(engine: Engine) -> Iterator[Connection]:
+    connection = engine.connect()
+    driver = connection.connection.driver_connection
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        # pysqlite opens and ends transactions on its own and so breaks SAVEPOINTs; take the transaction over.
+        previous, driver.isolation_level = driver.isolation_level, None
+    transaction = connection.begin()
+    if sqlite:
+        connection.exec_driver_sql("BEGIN")
+    try:
+        yield connection
+    finally:
+        transaction.rollback()
+        if sqlite:
+            driver.isolation_level = previous
+        connection.close()
+
+
+@pytest.fixture
+def make_app(shared_app: Flask, isolated_database: None, migrated_database: str) -> Iterator[Callable[..., Flask]]:
+    """The run's app; with overrides, or ``own=True`` (a test adding routes), a new app on the same database and
+    under the same isolation. Redis is flushed, rate limits forgotten and the shared app's config and extensions
+    restored afterwards."""
+    built: list[Flask] = []
+    config, extensions = dict(shared_app.config), dict(shared_app.extensions)
+
+    def factory(*, own: bool = False, **overrides: object) -> Flask:
+        if not (own or overrides):
+            return shared_app
+        app = build_app(migrated_database, **overrides)
         built.append(app)
         return app
 
     yield factory
     for app in built:
         reset_app_state(app)
+    shared_app.config.clear()
+    shared_app.config.update(config)
+    shared_app.extensions.clear()
+    shared_app.extensions.update(extensions)
+    with shared_app.app_context():
+        shared_app.extensions["redis"].flushdb()
+        limiter.reset()
 
 
 def reset_app_state(app: Flask) -> None:
-    """Empty every table and Redis, forget rate limits and close the app's connections."""
+    """Once done with an app built apart from the shared one: flush its Redis, forget its rate limits, close its
+    connections and give the unbound extension objects back to the shared app."""
     with app.app_context():
         db.session.remove()
-        _empty_all_tables()
         app.extensions["redis"].flushdb()
         limiter.reset()
         db.engine.dispose()
+    for ext, state in _SHARED_APP_GLOBALS.items():
+        vars(ext).clear()
+        vars(ext).update(state)
 
 
 def _empty_all_tables() -> None:

@@ -15,7 +15,7 @@ from schemathesis.core import NotSet
 from hypothesis import HealthCheck, given, settings
 
 from backend import demo
-from tests.conftest import build_app, reset_app_state, signed_request
+from tests.conftest import build_app, isolation, reset_app_state, signed_request
 from tests.fakes.miniapp_platforms import FakeMiniappPlatforms
 
 SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
@@ -31,7 +31,7 @@ def fuzz_app(migrated_database):
             ALIPAY_APP_ID=platforms.alipay_app_id, ALIPAY_PRIVATE_KEY=platforms.alipay_app_private_key_pem,
             ALIPAY_PUBLIC_KEY=platforms.alipay_public_key_pem,
         )
-        with app.app_context():
+        with isolation(app), app.app_context():
             demo.seed()
             yield app
         reset_app_state(app)

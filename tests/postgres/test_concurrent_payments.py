@@ -18,7 +18,8 @@ from backend.models.settlements import AMOUNT_COLUMNS
 from backend.services import accounts, ledger
 from tests.conftest import POSTGRES, run_together
 
-pytestmark = pytest.mark.skipif(not POSTGRES, reason="needs TEST_DATABASE_URL: real concurrency needs PostgreSQL")
+pytestmark = [pytest.mark.skipif(not POSTGRES, reason="needs TEST_DATABASE_URL: real concurrency needs PostgreSQL"),
+              pytest.mark.real_commits]
 
 THREADS = 20
 PRICE = 700  # fen per payment; 20 × 7 yuan asks for more than the 100 yuan in the account

@@ -14,7 +14,8 @@ from backend.services import benefits, settlements
 from tests.benefits_fixtures import app, body_for, fen, fresh_session, item, make_person  # noqa: F401
 from tests.conftest import run_together
 
-pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)")
+pytestmark = [pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL (TEST_DATABASE_URL)"),
+              pytest.mark.real_commits]
 
 
 @pytest.fixture

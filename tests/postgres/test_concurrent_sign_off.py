@@ -14,7 +14,8 @@ from backend.services import applications, reimbursements
 from backend.services.benefits import local_today
 from tests.conftest import POSTGRES, run_together
 
-pytestmark = pytest.mark.skipif(not POSTGRES, reason="needs TEST_DATABASE_URL: real concurrency needs PostgreSQL")
+pytestmark = [pytest.mark.skipif(not POSTGRES, reason="needs TEST_DATABASE_URL: real concurrency needs PostgreSQL"),
+              pytest.mark.real_commits]
 
 PDF = b"%PDF-1.4\n" + b"%" * 64
 

@@ -119,6 +119,7 @@ def _post_at_once(app, texts: list[str], session_id: str, person_id: int) -> lis
     return results
 
 
+@pytest.mark.real_commits
 def test_messages_sent_at_once_to_one_session_are_taken_one_turn_at_a_time(app, owner):
     session_id = chat.post_message("你好", person_id=owner.id)["session_id"]
     db.session.commit()
@@ -132,6 +133,7 @@ def test_messages_sent_at_once_to_one_session_are_taken_one_turn_at_a_time(app, 
     assert db.session.scalar(select(ChatEscalation).where(ChatEscalation.session_id == session_id)) is not None
 
 
+@pytest.mark.real_commits
 def test_no_turn_is_lost_or_interleaved_when_many_messages_arrive_at_once(app, owner):
     session_id = chat.post_message("你好", person_id=owner.id)["session_id"]
     db.session.commit()

@@ -27,6 +27,7 @@ def test_the_worker_refuses_to_start_without_a_real_redis(make_app):
 
 
 @pytest.mark.skipif(not REAL_REDIS, reason="needs TEST_REDIS_URL")
+@pytest.mark.real_commits
 def test_the_worker_command_runs_queued_work_and_stops_in_burst_mode(make_app):
     app = make_app(JOBS_SYNCHRONOUS=False)
     with app.app_context():
