@@ -157,16 +157,25 @@ def _rolled_back_connection(engine: Engine) -> Iterator[Connection]:
         connection.close()
 
 
+# Settings the code reads per request (not when the app is built): overriding them needs no app of its own.
+READ_PER_REQUEST = {
+    "UPLOAD_DIR", "STATEMENT_DIR", "MAX_CONTENT_LENGTH", "IDEMPOTENCY_LOCK_SECONDS", "PLATFORM_TIMEOUT_SECONDS",
+    "WECHAT_API_BASE", "WECHAT_APPID", "WECHAT_SECRET", "WECHAT_NOTIFY_TEMPLATE_ID",
+    "ALIPAY_GATEWAY", "ALIPAY_APP_ID", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY", "ALIPAY_NOTIFY_TEMPLATE_ID",
+}
+
+
 @pytest.fixture
 def make_app(shared_app: Flask, isolated_database: None, migrated_database: str) -> Iterator[Callable[..., Flask]]:
-    """The run's app; with overrides, or ``own=True`` (a test adding routes), a new app on the same database and
-    under the same isolation. Redis is flushed, rate limits forgotten and the shared app's config and extensions
+    """The run's app (its config overridden for the test where the settings are read per request); with other
+    overrides, or ``own=True`` (a test adding routes), a new app on the same database and under the same isolation. Redis is flushed, rate limits forgotten and the shared app's config and extensions
     restored afterwards."""
     built: list[Flask] = []
     config, extensions = dict(shared_app.config), dict(shared_app.extensions)
 
     def factory(*, own: bool = False, **overrides: object) -> Flask:
-        if not (own or overrides):
+        if not own and set(overrides) <= READ_PER_REQUEST:
+            shared_app.config.update(overrides)
             return shared_app
         app = build_app(migrated_database, **overrides)
         built.append(app)
