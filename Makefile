@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi
 
-.PHONY: install fonts run test bench worker scheduler lint clean
+.PHONY: install fonts browser run test bench worker scheduler lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,16 +18,20 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed fonts
+install: $(VENV)/.installed fonts browser
 
 fonts:
 	bash scripts/install-fonts.sh
+
+# Debian's chromium for the console's browser tests (Playwright never downloads one); skipped tests say why.
+browser:
+	bash scripts/install-browser.sh
 
 run: install
 	DEV_LOGIN=1 $(BIN)/flask init-db
 	DEV_LOGIN=1 $(BIN)/flask seed-demo
 	# One worker: the embedded Redis lives in-process; threads serve concurrent requests.
-	DEV_LOGIN=1 $(BIN)/gunicorn --config gunicorn.conf.py --workers 1 --threads 8 --bind 127.0.0.1:$(PORT) wsgi:app
+	DEV_LOGIN=1 SESSION_COOKIE_SECURE=0 $(BIN)/gunicorn --config gunicorn.conf.py --workers 1 --threads 8 --bind 127.0.0.1:$(PORT) wsgi:app
 
 test: install
 	$(BIN)/pytest
