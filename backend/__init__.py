@@ -72,8 +72,10 @@ def register_blueprints(app: Flask) -> None:
     from miniapp_api import blueprints as miniapp_blueprints
     from staff_api import blueprints as staff_blueprints
     from backend.health import blueprint as health_blueprint
+    from staff_api.console import register as register_console
 
     app.register_blueprint(health_blueprint)
+    register_console(app)
     for blueprint in (*miniapp_blueprints(app), *staff_blueprints(app), *institution_blueprints(app)):
         api.register_blueprint(blueprint)
 

@@ -96,6 +96,24 @@ class Config:
         self.CHAT_NLU_RATE_LIMIT = os.environ.get("CHAT_NLU_RATE_LIMIT", "30/minute")
         self.CHAT_MESSAGE_RATE_LIMIT = os.environ.get("CHAT_MESSAGE_RATE_LIMIT", "60/minute")
 
+        # Staff console (server-rendered, /staff/): a server-side session whose id travels in Flask's signed cookie.
+        # The cookie is HttpOnly, SameSite=Lax and Secure; SESSION_COOKIE_SECURE=0 only for local plain http.
+        self.SESSION_COOKIE_NAME = "medins_staff"
+        self.SESSION_COOKIE_PATH = "/staff"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", default=True)
+        self.STAFF_SESSION_IDLE_SECONDS = _int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+        self.STAFF_SESSION_MAX_SECONDS = _int("STAFF_SESSION_MAX_SECONDS", 12 * 3600)
+        # Failed staff sign-ins (console and API alike) allowed per username and per client address.
+        self.STAFF_LOGIN_FAILURES_PER_USERNAME = os.environ.get("STAFF_LOGIN_FAILURES_PER_USERNAME", "5/15 minutes")
+        self.STAFF_LOGIN_FAILURES_PER_ADDRESS = os.environ.get("STAFF_LOGIN_FAILURES_PER_ADDRESS", "30/15 minutes")
+        # CSRF: every POST under /staff/ is checked by the console's blueprint; the JSON API uses Bearer tokens.
+        self.WTF_CSRF_CHECK_DEFAULT = False
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which has its own timeouts
+        # Monitoring (NX §33): rules are data; the periodic job scans this many days back.
+        self.MONITORING_LOOKBACK_DAYS = _int("MONITORING_LOOKBACK_DAYS", 35)
+
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = self.REDIS_KEY_PREFIX + "ratelimit"
         self.RATELIMIT_HEADERS_ENABLED = True
@@ -128,6 +146,7 @@ class TestConfig(Config):
         )
         self.REDIS_URL = redis_url or os.environ.get("TEST_REDIS_URL") or None
         self.JOBS_SYNCHRONOUS = True
+        self.SESSION_COOKIE_SECURE = False  # the test client and the browser tests speak plain http on loopback
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         # Never the real platforms from a test: a closed loopback port unless a test starts the fake platforms.
         self.WECHAT_API_BASE = "http://127.0.0.1:9"

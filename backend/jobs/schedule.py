@@ -19,4 +19,6 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("purge_idempotency_records", cron="17 3 * * *"),
     # Daily after the nightly import (03:30 Beijing = 19:30 UTC): credits the previous and the current month.
     Periodic("allocate_credits", cron="30 19 * * *"),
+    # Smart monitoring (NX §33) after the night's settlements and refunds: 04:10 Beijing = 20:10 UTC.
+    Periodic("monitoring_scan", cron="10 20 * * *"),
 )

@@ -6,6 +6,7 @@ from backend.models.auth import RefreshToken
 from backend.models.base import Base, new_public_id, utcnow
 from backend.models.chat import ChatEscalation, ChatMessage
 from backend.models.institutions import Institution
+from backend.models.monitoring import MonitoringFlag
 from backend.models.people import ChronicQualification, HospitalStay, Person, PlatformBinding, Region
 from backend.models.platform import AuditLog, IdempotencyRecord, Notification, OutboxMessage
 from backend.models.policy import PolicyVersion
@@ -19,13 +20,13 @@ from backend.models.settlements import (
     SettlementRefund,
 )
 from backend.models.sharing import SharingGrant
-from backend.models.staff import StaffUser
+from backend.models.staff import StaffSession, StaffUser
 
 __all__ = [
     "Accumulator", "AccumulatorEntry", "Application", "Attachment", "AuditLog", "Base", "ChatEscalation",
     "ChatMessage", "ChronicQualification", "ClearingReport", "HospitalStay", "IdempotencyRecord",
     "IndividualAccount", "Institution", "InvoiceRecord", "LedgerAccount", "LedgerEntry", "LedgerPosting",
-    "Notification", "OutboxMessage", "Person", "PlatformBinding", "PolicyVersion", "RefreshToken", "Region",
-    "ReviewStepRecord", "Settlement", "SettlementLine", "SettlementRefund", "SharingGrant", "StaffUser",
-    "new_public_id", "utcnow",
+    "MonitoringFlag", "Notification", "OutboxMessage", "Person", "PlatformBinding", "PolicyVersion", "RefreshToken",
+    "Region", "ReviewStepRecord", "Settlement", "SettlementLine", "SettlementRefund", "SharingGrant", "StaffSession",
+    "StaffUser", "new_public_id", "utcnow",
 ]

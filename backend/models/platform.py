@@ -15,7 +15,12 @@ class AuditLog(Base):
     """Who did what to which object. Details never hold a full ID number."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_object", "object_type", "object_id"),
+        # The audit-log page filters by who and by what, newest first.
+        Index("ix_audit_log_actor_created", "actor_kind", "actor_id", "created_at"),
+        Index("ix_audit_log_action_created", "action", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_kind: Mapped[str] = mapped_column(String(16))  # person | staff | institution | system

@@ -45,3 +45,4 @@ class SharingGrant(Base):
     granted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     revoke_channel: Mapped[str | None] = mapped_column(String(16))
+    revoke_signed_promise_path: Mapped[str | None] = mapped_column(String(400))  # counter revoke: its scanned paper

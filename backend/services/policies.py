@@ -115,6 +115,30 @@ def list_versions(region: str | None = None) -> list[PolicyVersion]:
     return list(db.session.scalars(query))
 
 
+def version_summary(row: PolicyVersion, today: dt.date) -> dict:
+    """A stored version as staff see it in lists (the document itself left out)."""
+    return {
+        "version": row.code, "region": row.region_code, "label": row.label,
+        "valid_from": row.valid_from.isoformat(), "valid_to": row.valid_to.isoformat() if row.valid_to else None,
+        "sample": row.is_sample, "created_by_staff_id": row.created_by_staff_id,
+        "created_at": row.created_at.isoformat(),
+        "in_force_today": row.valid_from <= today and (row.valid_to is None or today < row.valid_to),
+        "started": row.valid_from <= today,
+    }
+
+
+def version_views(today: dt.date, region: str | None = None) -> list[dict]:
+    return [version_summary(row, today) for row in list_versions(region)]
+
+
+def version_detail(code: str, today: dt.date) -> dict:
+    """One version with its whole document (read-only: a stored version is never edited)."""
+    row = db.session.scalar(select(PolicyVersion).where(PolicyVersion.code == code))
+    if row is None:
+        raise NotFound("未找到该政策版本", reason="policy_version_not_found", version=code)
+    return {**version_summary(row, today), "document": row.document}
+
+
 def add_version(document: dict, *, staff_id: int | None, today: dt.date) -> PolicyVersion:
     """Store a new version (commits, audited). It must start after today, so no fee judged so far changes.
 

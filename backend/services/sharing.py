@@ -113,6 +113,7 @@ def revoke(owner_person_id: int, grant_id: str, *, channel: str, staff_id: int |
     if record.status != "active":
         raise Conflict("该授权已解除", reason="grant_not_active")
     _end(record, channel=channel, staff_id=staff_id)
+    record.revoke_signed_promise_path = signed_promise_path
     _audit("sharing.revoke", record, staff_id, channel=channel, signed_promise_path=signed_promise_path)
     db.session.commit()
     return record

@@ -125,3 +125,12 @@ def _revoke_family(family_id: str) -> None:
 
 def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def revoke_all_for(audience: str, subject: str) -> None:
+    """Every refresh token of one subject stops working (an account deactivated). Part of the caller's transaction."""
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.audience == audience, RefreshToken.subject == subject, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
