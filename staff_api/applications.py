@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from backend.domain.review import REASON_CODES, Decision
-from backend.services import applications, chronic
+from backend.services import applications, chronic, review_desk
 from backend.web.auth import require_staff
 from backend.web.idempotency import idempotent
 from backend.web.schemas.applications import ApplicationViewSchema, CapAdjustmentRequestSchema, StepRecordSchema
@@ -80,8 +80,8 @@ class Case(MethodView):
     @blp.response(200, StaffApplicationViewSchema)
     @blp.doc(security=[{"bearer": []}])
     def get(self, application_id):
-        """The case: materials, history with time in each step, and the settlement preview before sign-off"""
-        return applications.staff_view(application_id)
+        """The case: materials, history with time in each step, and the settlement preview before sign-off (audited)"""
+        return review_desk.open_case(g.staff, application_id)
 
 
 @blp.route("/<application_id>/claim")
@@ -128,8 +128,8 @@ class AttachmentFile(MethodView):
     @blp.response(200, content_type="application/octet-stream")
     @blp.doc(security=[{"bearer": []}])
     def get(self, application_id, attachment_id):
-        """Download one uploaded file"""
-        attachment, path = applications.attachment_file(application_id, attachment_id)
+        """Download one uploaded file (audited)"""
+        attachment, path = review_desk.attachment(g.staff, application_id, attachment_id)
         return send_file(path, mimetype=attachment.content_type, download_name=attachment.filename)
 
 

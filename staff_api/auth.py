@@ -1,6 +1,6 @@
 """Staff sign-in."""
 
-from flask import g
+from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -43,7 +43,7 @@ class StaffLogin(MethodView):
     @blp.response(200, StaffTokenSchema)
     def post(self, body):
         """Sign in with username and password"""
-        return staff_service.login(body["username"], body["password"]).as_dict()
+        return staff_service.login(body["username"], body["password"], request.remote_addr).as_dict()
 
 
 @blp.route("/refresh")

@@ -1,9 +1,9 @@
 """Counter services for agency staff (窗口经办): family sharing on a person's behalf with the signed 承诺书 (NX §7),
 and the cross-province transfer-out of an individual account (NX §8).
 
-Counter work is done by the agency's case handlers, so the counter sharing endpoints take the roles that already
-handle people's paperwork — ``first_reviewer`` (经办/初审) and ``admin`` — rather than a new role; the chat agent
-(``agent``) does not act on accounts. Closing an account by transfer-out moves money, so it is ``admin`` only.
+Counter work is done by service agents (``agent``, who serve the chat and the counter) and by the case handlers who
+already handle people's paperwork — ``first_reviewer`` (经办/初审) and ``admin``. Closing an account by transfer-out
+moves money, so it is ``admin`` only.
 """
 
 from flask import g
@@ -19,7 +19,7 @@ from backend.web.schemas.sharing import GrantSchema
 
 blp = Blueprint("staff_counter", __name__, url_prefix="/api/v1/staff", description="窗口业务：家庭共济代办、账户转出")
 
-COUNTER_ROLES = ("first_reviewer", "admin")
+COUNTER_ROLES = ("agent", "first_reviewer", "admin")
 
 
 class CounterGrantFormSchema(Schema):

@@ -47,14 +47,7 @@ class PolicyVersionListSchema(Schema):
 
 
 def version_view(row: PolicyVersion) -> dict:
-    today = local_today()
-    return {
-        "version": row.code, "region": row.region_code, "label": row.label,
-        "valid_from": row.valid_from.isoformat(), "valid_to": row.valid_to.isoformat() if row.valid_to else None,
-        "sample": row.is_sample, "created_by_staff_id": row.created_by_staff_id,
-        "created_at": row.created_at.isoformat(),
-        "in_force_today": row.valid_from <= today and (row.valid_to is None or today < row.valid_to),
-    }
+    return policies.version_summary(row, local_today())
 
 
 @blp.route("")

@@ -1,0 +1,43 @@
+"""Template filters: times in Beijing time, role names in Chinese."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from backend.domain.money import fen_to_yuan
+from backend.services.staff import ROLE_LABELS
+from staff_api.console import blp
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+@blp.app_template_filter("local_time")
+def local_time(value: object) -> str:
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else str(value)
+
+
+@blp.app_template_filter("role_labels")
+def role_labels(roles: list[str]) -> str:
+    return "、".join(ROLE_LABELS.get(role, role) for role in roles)
+
+
+@blp.app_template_filter("yuan")
+def yuan(fen: object) -> str:
+    return fen_to_yuan(int(fen)) if isinstance(fen, int) else str(fen or "")
+
+
+ESCALATION_REASONS = {"requested": "用户要求转人工", "not_understood": "机器人未能理解", "reprompts_exhausted": "多次追问未果"}
+
+
+@blp.app_template_filter("escalation_reason")
+def escalation_reason(reason: str) -> str:
+    return ESCALATION_REASONS.get(reason, reason)
