@@ -336,3 +336,19 @@ def run_together(app, *calls):
     for thread in threads:
         thread.join(timeout=30)
     return results
+
+
+@pytest.fixture
+def staff_member(app: Flask) -> Callable[..., object]:
+    """Create (or update) a staff account with the password demo-<username> and the given roles."""
+    from backend.services import staff as staff_service
+
+    default_roles = {"reviewer1": ["first_reviewer"], "reviewer2": ["second_reviewer"], "leader1": ["leader"],
+                     "agent1": ["agent"], "admin1": ["admin"]}
+
+    def create(username: str, roles: list[str] | None = None):
+        member = staff_service.upsert(username, username, f"demo-{username}", roles or default_roles[username])
+        db.session.commit()
+        return member
+
+    return create
