@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from backend.domain.money import fen_to_yuan
+from backend.services.counter import PERSON_STATUS_LABELS, PERSON_TYPE_LABELS
 from backend.services.staff import ROLE_LABELS
 from staff_api.console import blp
 
@@ -41,3 +42,21 @@ ESCALATION_REASONS = {"requested": "用户要求转人工", "not_understood": "�
 @blp.app_template_filter("escalation_reason")
 def escalation_reason(reason: str) -> str:
     return ESCALATION_REASONS.get(reason, reason)
+
+
+HOSPITAL_LEVELS = {"tertiary": "三级", "secondary": "二级", "primary": "一级及以下"}
+
+
+@blp.app_template_filter("person_type")
+def person_type(code: str) -> str:
+    return PERSON_TYPE_LABELS.get(code, code)
+
+
+@blp.app_template_filter("person_status")
+def person_status(code: str) -> str:
+    return PERSON_STATUS_LABELS.get(code, code)
+
+
+@blp.app_template_filter("hospital_level")
+def hospital_level(code: str) -> str:
+    return HOSPITAL_LEVELS.get(code, code)

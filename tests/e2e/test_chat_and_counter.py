@@ -43,12 +43,14 @@ def test_a_chat_escalation_answered_in_the_console_reaches_the_citizen(staff_pag
     expect(context).to_contain_text(person.id_number[:6])
     expect(context).not_to_contain_text(person.id_number)
 
+    expect(agent.locator("#transcript")).to_contain_text("我要转人工客服")
     agent.get_by_label("回复").fill("您好，我是客服小陈，请问需要办理什么？")
     agent.get_by_role("button", name="发送").click()
     messages = client.get(f"/api/v1/chat/sessions/{session}/messages", headers=headers).json["messages"]
     assert (messages[-1]["sender"], messages[-1]["text"]) == ("agent", "您好，我是客服小陈，请问需要办理什么？")
 
     say(client, headers, "我想给我父亲开通家庭共济", session)
+    expect(agent.locator("#transcript")).to_contain_text("您好，我是客服小陈")
     expect(agent.locator("#transcript")).to_contain_text("我想给我父亲开通家庭共济")  # polled, no reload
     screenshot(agent, "06-chat-session")
 
