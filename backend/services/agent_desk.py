@@ -11,7 +11,7 @@ from typing import Any
 from backend.extensions import db
 from backend.models import ChatEscalation, StaffUser
 from backend.services import audit, chat, counter
-from backend.services.applications import unit_of_work
+from backend.services.application_workflow import unit_of_work
 
 
 def open_conversation(staff: StaffUser, escalation_id: str) -> dict[str, Any]:

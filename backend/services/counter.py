@@ -16,7 +16,8 @@ from backend.errors import NotFound, Unprocessable
 from backend.extensions import db
 from backend.models import Person, SharingGrant
 from backend.services import accounts, applications, audit, benefits, files, people, settlements, sharing
-from backend.services.applications import unit_of_work
+from backend.services import application_workflow
+from backend.services.application_workflow import unit_of_work
 from backend.services.credits import local_today
 
 MAX_RESULTS = 50
@@ -86,7 +87,7 @@ def caller_context(person_id: int) -> dict[str, Any]:
     own — the transcript view it accompanies is audited)."""
     view = overview(person_id)
     return {**view, "grants": [g for g in view["grants"] if g["status"] == "active"],
-            "applications": [a for a in view["applications"] if a["status"] in applications.OPEN_STATUSES]}
+            "applications": [a for a in view["applications"] if a["status"] in application_workflow.OPEN_STATUSES]}
 
 
 def reveal_id_number(staff_id: int, person_id: int, purpose: str) -> str:

@@ -27,7 +27,7 @@ from backend.models import (
     AuditLog, Institution, InvoiceRecord, MonitoringFlag, Person, Settlement, SettlementRefund, StaffUser, utcnow,
 )
 from backend.services import audit
-from backend.services.applications import unit_of_work
+from backend.services.application_workflow import unit_of_work
 from backend.services.credits import local_today
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "policies" / "monitoring" / "rules.json"

@@ -22,7 +22,7 @@ from backend.domain.money import fen_to_yuan
 from backend.extensions import db
 from backend.models import Application, Person, StaffUser
 from backend.services import applications, audit
-from backend.services.applications import unit_of_work
+from backend.services.application_workflow import unit_of_work
 
 QUEUES = {"step": "待我办理", "mine": "我已领取", "all": "全部在办"}
 KINDS = {"reimbursement": "零星报销", "payout": "个人账户一次性返还", "chronic_cap_adjust": "慢特病限额调整"}

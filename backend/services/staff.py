@@ -22,7 +22,7 @@ from backend.extensions import db, limiter
 from backend.models import StaffSession, StaffUser, utcnow
 from backend.models.staff import STAFF_ROLES
 from backend.services import audit, tokens
-from backend.services.applications import unit_of_work
+from backend.services.application_workflow import unit_of_work
 
 # Compared against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.models import StaffSession, StaffUser, utcnow
 from backend.services import audit, staff
-from backend.services.applications import unit_of_work
+from backend.services.application_workflow import unit_of_work
 
 # Touch last_seen_at at most this often: a page load is a read, and most need no write.
 _TOUCH_EVERY = dt.timedelta(seconds=60)
