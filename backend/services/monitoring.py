@@ -180,6 +180,14 @@ MEASURES: dict[str, Callable[..., Iterator[Observation]]] = {
 }
 
 
+def note_invoice_refused(invoice_no: str, institution: Institution) -> None:
+    """Record that an institution presented an invoice number already used (its settlement was refused), for the
+    ``invoice_at_two_institutions`` rule. Its own transaction: the refusal itself writes nothing else."""
+    with unit_of_work():
+        audit.record("institution", institution.code, INVOICE_REFUSED, "invoice", invoice_no,
+                     institution=institution.name)
+
+
 # --- review ----------------------------------------------------------------------------------------------------------
 def list_flags(*, status: str | None = "open", rule_code: str | None = None, page: int = 1,
                page_size: int = PAGE_SIZE) -> dict[str, Any]:

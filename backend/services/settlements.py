@@ -22,7 +22,7 @@ from backend.domain import benefits as engine
 from backend.errors import Conflict, NotFound
 from backend.extensions import db
 from backend.models import Institution, InvoiceRecord, Person, Settlement, utcnow
-from backend.services import accounts, clearing, policies
+from backend.services import accounts, clearing, monitoring, policies
 from backend.services.benefits import (
     LOCAL_ZONE,
     add_to_accumulators,
@@ -70,6 +70,11 @@ def settle_direct_outcome(institution: Institution, body: Mapping, *,
         if request.invoice_no is not None and invoice_numbers_used([request.invoice_no]):
             raise Conflict("该发票号已结算或报销过", reason="invoice_already_used",
                            invoice_no=request.invoice_no) from None
+        raise
+    except Conflict as exc:
+        db.session.rollback()
+        if exc.reason == "invoice_already_used":  # a smart-monitoring signal (NX §33): kept even though refused
+            monitoring.note_invoice_refused(request.invoice_no, institution)
         raise
     except Exception:
         db.session.rollback()

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from backend.domain import monitoring as rules_domain
 from backend.errors import Conflict
 from backend.extensions import db
-from backend.models import AuditLog, Institution, InvoiceRecord, MonitoringFlag, Settlement, SettlementRefund
-from backend.services import audit, monitoring
+from backend.models import AuditLog, Institution, MonitoringFlag, Settlement, SettlementRefund
+from backend.services import monitoring
 from backend.services.credits import local_today
 
 TODAY = local_today()
@@ -87,13 +87,14 @@ def test_an_institutions_share_of_account_spending_jumping_month_on_month_is_fla
     assert flag.details["previous_share_bp"] == 1_000
 
 
-def test_an_invoice_number_presented_at_a_second_institution_is_flagged(make_person, settle):
+def test_an_invoice_number_presented_at_a_second_institution_is_flagged(make_person, signed_post):
     person = make_person()
-    settlement = settle(person, "NX-T-001", invoice_no="INV-42")
-    db.session.add(InvoiceRecord(number="INV-42", settlement_id=settlement.id))
-    audit.record("institution", "NX-S-001", monitoring.INVOICE_REFUSED, "invoice", "INV-42",
-                 institution="银川市第二人民医院")
-    db.session.commit()
+    visit = {"id_number": person.id_number, "visit_date": TODAY.isoformat(), "med_type": "general",
+             "items": [{"code": "X1", "name": "诊查费", "amount": "50.00", "in_scope": True}],
+             "use_account": False, "invoice_no": "INV-42"}
+    assert signed_post("/api/v1/institution/settlements", {**visit, "order_no": "A-1"}, "NX-T-001").status_code == 201
+    again = signed_post("/api/v1/institution/settlements", {**visit, "order_no": "B-1"}, "NX-S-001")
+    assert again.json["errors"]["reason"] == "invoice_already_used"
     monitoring.scan()
     [flag] = flags("invoice_at_two_institutions")
     assert flag.measured == 2 and set(flag.details["institutions"]) == {"宁夏医科大学总医院", "银川市第二人民医院"}
