@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from backend.models.staff import STAFF_ROLES
+from backend.services.staff import STAFF_ROLES
 from backend.services import staff
 from backend.web.auth import require_staff
 from backend.web.idempotency import idempotent

@@ -20,7 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from backend.errors import Conflict, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from backend.extensions import db, limiter
 from backend.models import StaffSession, StaffUser, utcnow
-from backend.models.staff import STAFF_ROLES
+from backend.models.staff import STAFF_ROLES as STAFF_ROLES  # the roles, for the views' forms and checks
 from backend.services import audit, tokens
 from backend.services.application_workflow import unit_of_work
 

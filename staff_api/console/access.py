@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import abort, g, redirect, render_template, request, url_for
 
-from backend.models.staff import STAFF_ROLES
+from backend.services.staff import STAFF_ROLES
 from backend.services.staff import ROLE_LABELS
 
 ANY_STAFF = STAFF_ROLES

@@ -12,9 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from backend.domain.review import REASON_CODES
-from backend.models.staff import STAFF_ROLES
-from backend.services.staff import MIN_PASSWORD_LENGTH, ROLE_LABELS
-
+from backend.services.staff import MIN_PASSWORD_LENGTH, ROLE_LABELS, STAFF_ROLES
 
 
 def choices(pairs) -> list[SelectChoice]:
