@@ -28,7 +28,7 @@ def sample_png(text: str = "INVOICE") -> bytes:
 def sample_pdf(text: str = "Fee list") -> bytes:
     from fpdf import FPDF
 
-    pdf = FPDF(format="A5")
+    pdf = FPDF(format="A4")
     pdf.add_page()
     pdf.set_font("Helvetica", size=16)
     pdf.cell(0, 10, text)

@@ -39,7 +39,7 @@ def live_app(make_app, tmp_path):
     """The app with demo staff and institutions, uploads in a temporary folder."""
     app = make_app(UPLOAD_DIR=str(tmp_path / "uploads"), STATEMENT_DIR=str(tmp_path / "statements"))
     with app.app_context():
-        from backend.services import demo
+        from backend import demo
 
         demo.seed_parties()
         yield app
