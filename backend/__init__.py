@@ -83,9 +83,9 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from backend.extensions import db
     from backend.services import outbox
-    from backend.web.input_hygiene import refuse_nul_characters
+    from backend.web.input_hygiene import refuse_hostile_input
 
-    app.before_request(refuse_nul_characters)
+    app.before_request(refuse_hostile_input)
 
     @app.after_request
     def drain_outbox(response):

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from marshmallow import EXCLUDE, Schema, fields
 
 from backend.services import settlement_refunds, settlements
+from backend.web.fields import WholeNumber
 from backend.web.idempotency import idempotent
 from backend.web.schemas.settlements import RefundSummarySchema, SettlementSchema
 from institution_api.base import signed_blueprint
@@ -49,7 +50,7 @@ class RefundRequestSchema(Schema):
         unknown = EXCLUDE
 
     refund_no = fields.String(metadata={"description": "机构退费单号（幂等）"})
-    line_nos = fields.List(fields.Integer(), metadata={"description": "部分退费的明细序号（从 1 开始）；缺省为全部"})
+    line_nos = fields.List(WholeNumber(), metadata={"description": "部分退费的明细序号（从 1 开始）；缺省为全部"})
 
 
 class RefundSchema(RefundSummarySchema):

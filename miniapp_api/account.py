@@ -10,7 +10,7 @@ from backend.services import accounts
 from backend.services.credits import local_today
 from backend.web.auth import require_person
 from backend.web.idempotency import idempotent
-from backend.web.fields import YuanAmount
+from backend.web.fields import WholeNumber, YuanAmount
 
 blp = Blueprint("account", __name__, url_prefix="/api/v1/account", description="个人账户：余额、明细、代缴")
 
@@ -67,7 +67,7 @@ class ContributionRequestSchema(Schema):
                                                   "description": "元（字符串或数字，最多两位小数）"})
     relative_id_number = fields.String(validate=validate.Length(min=1, max=32),
                                        metadata={"description": "居民医保必填；长护险不填即为本人"})
-    year = fields.Integer(validate=YEARS, metadata={"description": "缴费年度，默认今年"})
+    year = WholeNumber(validate=YEARS, metadata={"description": "缴费年度，默认今年"})
 
 
 class BeneficiarySchema(Schema):

@@ -5,6 +5,7 @@ Rounding is half-up to the fen, applied once at the end of each computed share (
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN_PER_YUAN = 100
@@ -16,12 +17,19 @@ class InvalidAmount(ValueError):
     """An amount that is not a finite, non-negative number with at most two decimals."""
 
 
+# Text amounts are plain ASCII digits with an optional decimal part: no blanks, signs, exponents or full-width
+# digits (Decimal would read "１００" and " 1.00", which no form means to send).
+AMOUNT_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
 def yuan_to_fen(value: str | int | float | Decimal) -> int:
     """Parse a yuan amount ("12.30", 12.3, 12) into integer fen, refusing anything ambiguous."""
     if isinstance(value, bool):
         raise InvalidAmount("amount must be a number")
+    if isinstance(value, str) and not AMOUNT_TEXT.fullmatch(value):
+        raise InvalidAmount(f"not a plain decimal number: {value!r}")
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise InvalidAmount(f"not a number: {value!r}") from exc
     if not amount.is_finite():

@@ -18,7 +18,7 @@ from backend.extensions import db
 from backend.models import (
     IndividualAccount, Institution, LedgerEntry, LedgerPosting, Person, SharingGrant, utcnow,
 )
-from backend.services import audit, identity, ledger, notifications, policies
+from backend.services import audit, identity, ledger, notifications, paging, policies
 from backend.services.credits import BEIJING, local_today
 
 
@@ -211,8 +211,9 @@ def entries(person_id: int, *, year: int | None = None, kind: str | None = None,
             raise Unprocessable("不支持的明细类型", reason="kind_invalid", kinds=sorted(str(k) for k in rules.PostingKind))
         query = query.where(LedgerPosting.kind == kind)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    offset, limit = paging.window(page, page_size)
     rows = db.session.execute(query.order_by(LedgerPosting.occurred_at.desc(), LedgerPosting.id.desc())
-                              .offset((page - 1) * page_size).limit(page_size)).all()
+                              .offset(offset).limit(limit)).all()
     names = _names({posting.actor_person_id for _, posting in rows} - {None})
     places = _institutions({posting.institution_id for _, posting in rows} - {None})
     return [_entry_view(entry, posting, person_id, names, places) for entry, posting in rows], total

@@ -50,7 +50,9 @@ def alipay_login(auth_code: str) -> LoginResult:
 def bind(bind_token: str, name: str, id_number: str) -> dict[str, Any]:
     """Bind the platform user named in the bind token to the person with this name and ID number."""
     claims = tokens.decode_access_token(bind_token, "bind")
-    platform, platform_user_id = claims["sub"].split(":", 1)
+    platform, separator, platform_user_id = str(claims["sub"]).partition(":")
+    if not separator or platform not in ("wechat", "alipay") or not platform_user_id:
+        raise Unauthorized("登录凭证无效，请重新登录", reason="token_invalid")
     _refuse_when_too_many_failures(platform, platform_user_id)
     try:
         person = _matching_person(name, id_number)

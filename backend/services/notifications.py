@@ -20,7 +20,7 @@ from backend.errors import NotFound
 from backend.extensions import db
 from backend.integrations.errors import PlatformError
 from backend.models import Notification, PlatformBinding, utcnow
-from backend.services import outbox, platforms
+from backend.services import outbox, paging, platforms
 from backend.services.credits import BEIJING
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,10 @@ def list_for_person(person_id: int, *, unread_only: bool, page: int, page_size: 
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    offset, limit = paging.window(page, page_size)
     items = db.session.scalars(
         query.order_by(Notification.created_at.desc(), Notification.id.desc())
-        .offset((page - 1) * page_size).limit(page_size)
+        .offset(offset).limit(limit)
     ).all()
     return list(items), total
 

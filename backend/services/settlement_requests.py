@@ -77,12 +77,17 @@ def refuse(message: str, reason: str, **details: object) -> Unprocessable:
     return Unprocessable(message, reason=reason, **details)
 
 
+SIGNED_AMOUNT_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
 def parse_yuan(value: object, field: str) -> int:
     """A yuan amount (number or string, at most two decimals, not negative) as fen."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise refuse("金额应为数字", "invalid_amount", field=field)
+    if isinstance(value, str) and not SIGNED_AMOUNT_TEXT.fullmatch(value):  # no blanks, exponents, full-width digits
+        raise refuse("金额应为数字，最多两位小数", "invalid_amount", field=field)
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(str(value))
     except InvalidOperation:
         raise refuse("金额应为数字", "invalid_amount", field=field) from None
     if not amount.is_finite():

@@ -22,7 +22,7 @@ from backend.domain import benefits as engine
 from backend.errors import Conflict, NotFound
 from backend.extensions import db
 from backend.models import Institution, InvoiceRecord, Person, Settlement, utcnow
-from backend.services import accounts, clearing, monitoring, policies
+from backend.services import accounts, clearing, monitoring, paging, policies
 from backend.services.benefits import (
     LOCAL_ZONE,
     add_to_accumulators,
@@ -169,8 +169,9 @@ def list_for_person(person_id: int, *, year: int | None = None, page: int = 1, p
     if year is not None:
         query = query.where(Settlement.benefit_year == year)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    offset, limit = paging.window(page, page_size)
     rows = db.session.scalars(query.order_by(Settlement.visit_date.desc(), Settlement.settled_at.desc())
-                              .offset((page - 1) * page_size).limit(page_size))
+                              .offset(offset).limit(limit))
     return {"items": [summary_view(row) for row in rows], "page": page, "page_size": page_size, "total": total,
             "year": year}
 

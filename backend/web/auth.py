@@ -28,9 +28,17 @@ def _required_token() -> str:
     return token
 
 
+def _subject_id(claims: dict[str, Any]) -> int:
+    """The numeric id a person or staff token names; a signed token with anything else in ``sub`` is refused."""
+    subject = claims["sub"]
+    if not (isinstance(subject, str) and subject.isascii() and subject.isdigit() and len(subject) <= 10):
+        raise Unauthorized("登录凭证无效，请重新登录", reason="token_invalid")
+    return int(subject)
+
+
 def authenticate_person() -> int:
     claims = decode_access_token(_required_token(), "insured")
-    g.person_id = int(claims["sub"])
+    g.person_id = _subject_id(claims)
     g.caller_scope = f"person:{g.person_id}"
     return g.person_id
 
@@ -64,7 +72,7 @@ def require_staff(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             claims = decode_access_token(_required_token(), "staff")
-            staff = staff_service.active_staff(int(claims["sub"]))
+            staff = staff_service.active_staff(_subject_id(claims))
             if staff is None:
                 raise Unauthorized("账号已停用", reason="staff_inactive")
             if roles and not set(roles) & set(staff.roles):

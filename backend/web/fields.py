@@ -16,3 +16,13 @@ class YuanAmount(fields.Field):
         if fen <= 0:
             raise ValidationError("金额须大于零")
         return fen
+
+
+class WholeNumber(fields.Integer):
+    """An integer as JSON sends it (7) or as a query string does ("7"): not 1.5, 7.0, " 7" or full-width digits."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not (isinstance(value, int) or (
+                isinstance(value, str) and value.isascii() and value.isdigit())):
+            raise self.make_error("invalid")
+        return super()._validated(value)
