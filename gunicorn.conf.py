@@ -6,7 +6,14 @@ Access log lines pass through the same ID-number redactor as the application's l
 
 import os
 
+from backend.web import gunicorn_errors
+
+# Gunicorn's own refusals (e.g. a request line too long) answer with the API's JSON error shape, not HTML.
+gunicorn_errors.install()
+
 preload_app = True
+# The longest request line gunicorn allows; the application refuses URLs over 4 KB itself, with the error shape.
+limit_request_line = 8190
 bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))

@@ -83,9 +83,11 @@ def register_blueprints(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from backend.extensions import db
     from backend.services import outbox
+    from backend.web import security_headers
     from backend.web.input_hygiene import refuse_hostile_input
 
     app.before_request(refuse_hostile_input)
+    security_headers.register(app)
 
     @app.after_request
     def drain_outbox(response):

@@ -25,13 +25,24 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+MIN_SECRET_KEY_BYTES = 32  # HS256 keys: at least the hash's own length (RFC 7518 §3.2)
+
+
+def checked_secret_key(value: str) -> str:
+    """An explicitly set SECRET_KEY signs every token: a short one can be brute-forced offline from any token."""
+    if len(value.encode()) < MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes (e.g. `python -c "
+                           "'import secrets; print(secrets.token_urlsafe(48))'`)")
+    return value
+
+
 def _secret_key() -> str:
     """SECRET_KEY from the environment, else one generated once and kept in instance/ (embedded mode only).
 
     Persisting it keeps tokens valid across restarts of `make run`; production sets SECRET_KEY explicitly.
     """
     if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
+        return checked_secret_key(os.environ["SECRET_KEY"])
     if os.environ.get("DATABASE_URL"):
         raise RuntimeError("SECRET_KEY must be set when DATABASE_URL is (production mode)")
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
