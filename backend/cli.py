@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init_db, seed_demo, import_people, worker, scheduler, clearing, allocate, chat_eval):
+    for command in (init_db, seed_demo, import_people, worker, scheduler, clearing, allocate, chat_eval, check_ledger):
         app.cli.add_command(command)
 
 
@@ -108,6 +108,20 @@ def allocate(period: str) -> None:
     click.echo(f"{period}: {report.monthly_credits} monthly credit(s), {fen_to_yuan(report.monthly_fen)} yuan; "
                f"{report.lump_credits} lump credit(s), {fen_to_yuan(report.lump_fen)} yuan "
                f"(policy {', '.join(report.policy_versions.values()) or 'none'})")
+
+
+@click.command("check-ledger")
+@with_appcontext
+def check_ledger() -> None:
+    """Check the ledger invariants in SQL (balances, balanced postings, payments, refunds, accumulators);
+    exits 1 when any is broken."""
+    from backend.services import ledger_checks
+
+    counts = ledger_checks.violations()
+    for name, count in counts.items():
+        click.echo(f"{'ok  ' if count == 0 else 'FAIL'} {name}: {count} violation(s)")
+    if any(counts.values()):
+        sys.exit(1)
 
 
 @click.command("chat-eval")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from backend.domain import ledger as rules
 from backend.domain.identity import mask_id_number
@@ -18,7 +19,7 @@ from backend.extensions import db
 from backend.models import (
     IndividualAccount, Institution, LedgerEntry, LedgerPosting, Person, SharingGrant, utcnow,
 )
-from backend.services import audit, identity, ledger, notifications, paging, policies
+from backend.services import audit, identity, ledger, locks, notifications, paging, policies
 from backend.services.credits import BEIJING, local_today
 
 
@@ -54,13 +55,17 @@ def pay_from_accounts(payer_person_id: int, amount_payable: int, settlement_id: 
     """Pay ``amount_payable`` fen from the payer's account, then from authorisers' accounts in grant order.
 
     Grants are read now, never cached: a revoke made a moment ago already counts (NX §6). The accounts are locked
-    in id order before their balances are read, so concurrent payments neither overdraw nor deadlock.
+    in id order before their balances are read, so concurrent payments neither overdraw nor deadlock, and the
+    grants are read again under those locks: a revoke either waits for this payment or is seen by it.
     Part of the caller's transaction (the settlement).
     """
     own = of_person(payer_person_id)
     grants = active_grants_received(payer_person_id) if allow_sharing else []
     owner_accounts = {a.person_id: a for a in _open_accounts([g.owner_person_id for g in grants])}
-    _lock([a.id for a in (own, *owner_accounts.values()) if a is not None])
+    locks.accounts(a.id for a in (own, *owner_accounts.values()) if a is not None)
+    # A revoke locks the owner's account before it ends the grant (sharing.revoke): read under the account locks,
+    # the grants are those still active once every revoke that came first has committed.
+    grants = _still_active(grants) if grants else []
     usable = [(g, owner_accounts[g.owner_person_id]) for g in grants if g.owner_person_id in owner_accounts]
     split = split_account_payment(
         amount_payable,
@@ -88,6 +93,7 @@ def refund_to_accounts(settlement_id: str, refund_key: str, own_amount: int, sha
                                     LedgerPosting.kind == str(rules.PostingKind.ACCOUNT_PAYMENT))
         .order_by(LedgerPosting.id.desc())
     ).all()
+    locks.accounts(e.individual_account_id for p in payments for e in p.entries if e.individual_account_id)
     remaining = {"own": own_amount, "shared": shared_amount}
     for payment in payments:
         role = "shared" if rules.CLEARING_MEDICAL_SHARED in {e.account_code for e in payment.entries} else "own"
@@ -117,15 +123,11 @@ def _open_accounts(person_ids: list[int]) -> list[IndividualAccount]:
         IndividualAccount.person_id.in_(person_ids), IndividualAccount.status == "open")))
 
 
-def _lock(account_ids: list[int]) -> None:
-    """Row locks in a fixed order (PostgreSQL); SQLite serialises writers on its own."""
-    if account_ids:
-        db.session.execute(
-            select(IndividualAccount.id).where(IndividualAccount.id.in_(account_ids))
-            .order_by(IndividualAccount.id).with_for_update()
-        ).all()
-        for account_id in account_ids:
-            db.session.expire(db.session.get(IndividualAccount, account_id), ["balance_fen"])
+def _still_active(grants: list[SharingGrant]) -> list[SharingGrant]:
+    fresh = db.session.scalars(select(SharingGrant).where(SharingGrant.id.in_([g.id for g in grants]))
+                               .execution_options(populate_existing=True)).all()
+    active = {g.id for g in fresh if g.status == "active"}
+    return [g for g in grants if g.id in active]
 
 
 def _draft_of(posting: LedgerPosting) -> rules.PostingDraft:
@@ -237,19 +239,25 @@ def pay_contribution(person_id: int, *, kind: str, amount_fen: int, relative_id_
     account = _account_of(person_id)
     year = year or local_today().year
     _check_contribution_use(person, kind)
+    locks.person(person_id)  # the lock order (backend.services.locks): person, then the account ledger.post moves
     if amount_fen <= 0:
         raise Unprocessable("缴费金额须大于0", reason="amount_invalid")
     beneficiary = _beneficiary(person, kind, relative_id_number)
     reference = "self" if beneficiary is None else hashlib.sha256(beneficiary.encode()).hexdigest()[:16]
     business_key = f"contribution:{kind}:{account.id}:{year}:{reference}"
+    already_paid = Conflict(f"{year}年度的该项缴费已由个人账户支付", reason="contribution_already_paid", year=year)
     if ledger.find(business_key) is not None:
-        raise Conflict(f"{year}年度的该项缴费已由个人账户支付", reason="contribution_already_paid", year=year)
+        raise already_paid
     if kind == "resident_insurance":
         draft = rules.resident_contribution_for_relative(account.id, mask_id_number(beneficiary), amount_fen,
                                                          business_key)
     else:
         draft = rules.ltc_contribution(account.id, amount_fen, business_key)
-    posting = ledger.post(draft, actor_person_id=person_id)
+    try:
+        posting = ledger.post(draft, actor_person_id=person_id)
+    except IntegrityError:  # the same payment, committed by a concurrent request a moment ago
+        db.session.rollback()
+        raise already_paid from None
     db.session.refresh(account)
     masked = mask_id_number(beneficiary) if beneficiary else None
     audit.record("person", person_id, "account.contribution", "individual_account", account.id, kind=kind,
@@ -270,16 +278,17 @@ def transfer_out(person_id: int, *, staff_id: int, destination: str) -> dict[str
     closed with a record of the amount moved, and the person's sharing grants end. Commits."""
     _person(person_id)
     account = _account_of(person_id)
-    db.session.refresh(account, with_for_update=True)  # no payment may slip in between reading and moving it
+    locks.person(person_id)  # the lock order: person, grants (end_all_of), then the account
+    from backend.services import sharing  # imported here: sharing imports people, which imports this module
+
+    ended = sharing.end_all_of(person_id, channel="counter", staff_id=staff_id, why="transfer_out")
+    locks.accounts([account.id])  # no payment may slip in between reading and moving it
     if account.status != "open":
         raise Conflict("个人账户已关闭", reason="account_closed")
     amount = account.balance_fen
     if amount:
         ledger.post(rules.transfer_out(account.id, amount, f"transfer_out:{account.id}"), actor_person_id=person_id)
     _close(account, "transfer_out")
-    from backend.services import sharing  # imported here: sharing imports people, which imports this module
-
-    ended = sharing.end_all_of(person_id, channel="counter", staff_id=staff_id, why="transfer_out")
     audit.record("staff", staff_id, "account.transfer_out", "individual_account", account.id, person_id=person_id,
                  amount_fen=amount, destination=destination, grants_ended=ended)
     notifications.notify(person_id, "account_transferred", "个人账户已转出",
@@ -304,7 +313,8 @@ def pay_out_balance(person_id: int, *, business_key: str, continue_in_use: bool 
         return existing.entries[0].amount_fen
     if continue_in_use:
         return 0
-    db.session.refresh(account, with_for_update=True)
+    locks.person(person_id)
+    locks.accounts([account.id])
     if account.status == "closed" and account.closed_reason == "payout":
         return 0
     if account.status != "open":

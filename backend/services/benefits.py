@@ -21,7 +21,7 @@ from backend.domain.policy import GENERAL, HOSPITAL_LEVELS, Policy
 from backend.errors import NotFound, Unprocessable
 from backend.extensions import db
 from backend.models import Accumulator, AccumulatorEntry, ChronicQualification, HospitalStay, Institution, Person
-from backend.services import accounts, people, policies
+from backend.services import accounts, locks, people, policies
 
 # People read dates in Beijing time: "today", a settlement's day and its clearing month are Beijing dates.
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
@@ -104,27 +104,14 @@ def in_hospital(person_id: int, on_date: dt.date) -> bool:
 # --- accumulators -----------------------------------------------------------------------------------------------
 
 def lock_person(person_id: int) -> None:
-    """Serialise the writers of one person's accumulators until the transaction ends.
-
-    PostgreSQL: a row lock on the person (SELECT … FOR UPDATE). SQLite has no row locks: a no-op UPDATE takes
-    the database's write lock now, before the accumulators are read, instead of at the first insert.
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
-    else:
-        db.session.execute(update(Person).where(Person.id == person_id).values(updated_at=Person.updated_at)
-                           .execution_options(synchronize_session=False))
+    """Serialise the writers of one person's accumulators until the transaction ends (level 2 of the lock order,
+    backend.services.locks)."""
+    locks.person(person_id)
 
 
 def locked_person(id_number: str) -> Person | None:
-    """The person with this ID number, locked as ``lock_person`` does, read in the same statement on PostgreSQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return db.session.scalar(select(Person).where(Person.id_number == id_number).with_for_update()
-                                 .execution_options(populate_existing=True))
-    person = people.by_id_number(id_number)
-    if person is not None:
-        lock_person(person.id)
-    return person
+    """The person with this ID number, locked as ``lock_person`` does."""
+    return locks.person_by_id_number(id_number)
 
 
 def year_to_date(person_id: int, year: int, *, lock: bool = False) -> dict[str, int]:

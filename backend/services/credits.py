@@ -266,7 +266,7 @@ def _credit_in_one_statement(batch: _Batch, params: dict[str, object]) -> tuple[
         ),
         locked AS MATERIALIZED (
             SELECT a.id FROM individual_accounts a JOIN eligible e ON e.account_id = a.id
-            ORDER BY a.id FOR UPDATE OF a
+            ORDER BY a.id FOR NO KEY UPDATE OF a  -- the lock order of backend.services.locks
         ),
         new_postings AS (
             INSERT INTO ledger_postings (business_key, kind, memo, actor_person_id, occurred_at, created_at)

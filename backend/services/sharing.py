@@ -23,7 +23,7 @@ from backend.errors import Conflict, NotFound, Unprocessable
 from backend.extensions import db
 from backend.models import IndividualAccount, Person, PlatformBinding, SharingGrant, new_public_id, utcnow
 from backend.models.sharing import GRANT_CHANNELS
-from backend.services import audit, files, identity, notifications, people, policies
+from backend.services import audit, files, identity, locks, notifications, people, policies
 from backend.services.credits import local_today
 
 # Reasons that are a conflict with the current state (409); every other refusal is bad input (422).
@@ -107,11 +107,15 @@ def revoke(owner_person_id: int, grant_id: str, *, channel: str, staff_id: int |
            signed_promise_path: str | None = None) -> SharingGrant:
     """End a grant, effective for the very next payment. Another person's grant is 404. Commits."""
     _check_channel(channel)
-    record = db.session.scalar(select(SharingGrant).where(SharingGrant.id == grant_id).with_for_update())
+    record = next(iter(locks.grants(SharingGrant.id == grant_id)), None)
     if record is None or record.owner_person_id != owner_person_id:
         raise NotFound("未找到该授权", reason="grant_not_found")
     if record.status != "active":
         raise Conflict("该授权已解除", reason="grant_not_active")
+    # The guarantee (docs/reliability.md): a payment drawing on this account holds its lock until it commits, so
+    # taking the lock here waits for payments in flight; a payment starting later re-reads the grant under the
+    # same lock and sees it ended. Once the owner is told "revoked", no payment draws on the grant.
+    locks.accounts(_account_ids_of([record.owner_person_id]))
     _end(record, channel=channel, staff_id=staff_id)
     record.revoke_signed_promise_path = signed_promise_path
     _audit("sharing.revoke", record, staff_id, channel=channel, signed_promise_path=signed_promise_path)
@@ -146,14 +150,18 @@ def grants_at_counter(id_number: str) -> tuple[Person, list[SharingGrant]]:
 
 def end_all_of(person_id: int, *, channel: str, staff_id: int | None, why: str) -> int:
     """End every active grant the person gave or received (their account closed). No commit; returns how many."""
-    records = db.session.scalars(select(SharingGrant).where(
+    records = locks.grants(
         SharingGrant.status == "active",
         (SharingGrant.owner_person_id == person_id) | (SharingGrant.relative_person_id == person_id),
-    ).with_for_update()).all()
+    )
     for record in records:
         _end(record, channel=channel, staff_id=staff_id)
         _audit("sharing.revoke", record, staff_id, channel=channel, why=why)
     return len(records)
+
+
+def _account_ids_of(person_ids: list[int]) -> list[int]:
+    return list(db.session.scalars(select(IndividualAccount.id).where(IndividualAccount.person_id.in_(person_ids))))
 
 
 def get_for_person(person_id: int, grant_id: str) -> SharingGrant:
