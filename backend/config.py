@@ -90,6 +90,8 @@ class Config:
         self.ALIPAY_NOTIFY_TEMPLATE_ID = os.environ.get("ALIPAY_NOTIFY_TEMPLATE_ID") or None
 
         self.INSTITUTION_MAX_CLOCK_SKEW_SECONDS = _int("INSTITUTION_MAX_CLOCK_SKEW_SECONDS", 300)
+        # Signature version 1 (timestamp + body) is accepted through this date; version 2 adds method and path.
+        self.INSTITUTION_SIGNATURE_V1_UNTIL = os.environ.get("INSTITUTION_SIGNATURE_V1_UNTIL", "2027-06-30") or None
         self.IDEMPOTENCY_TTL_SECONDS = _int("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)
         self.IDEMPOTENCY_LOCK_SECONDS = _int("IDEMPOTENCY_LOCK_SECONDS", 60)
 

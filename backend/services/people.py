@@ -15,7 +15,7 @@ from backend.domain.people import InvalidPersonRow, PersonRecord, missing_column
 from backend.errors import NotFound
 from backend.extensions import db
 from backend.models import Person
-from backend.services import accounts
+from backend.services import accounts, tokens
 
 
 def get(person_id: int) -> Person:
@@ -94,6 +94,8 @@ def upsert(record: PersonRecord) -> bool:
     if person is None:
         person = Person(id_number=record.id_number)
         db.session.add(person)
+    if not created and person.status != record.status and record.status in ("suspended", "terminated"):
+        tokens.revoke_subject("insured", str(person.id))  # signed-in sessions end now, not when their tokens expire
     person.name, person.region_code = record.name, record.region
     person.person_type, person.status = record.person_type, record.status
     person.contribution_base_fen, person.monthly_credit_fen = record.contribution_base_fen, record.monthly_credit_fen

@@ -3,12 +3,19 @@
 Access tokens: HS256 only (pinned), with exp/iat/sub/aud/iss required, and one audience per surface so a token for
 insured people is refused by the staff API and the other way round. Refresh tokens: random, stored as SHA-256,
 rotated on every use; presenting a spent one revokes its whole family (it was stolen or replayed).
+
+Revocation of access tokens before they expire (docs/reliability.md): an access token names its refresh family
+(``fam``); signing out or a detected reuse puts the family on a revocation list in Redis, and deactivating a person
+puts the subject there (every token issued before that moment). Entries live as long as an access token can.
+Without Redis the list cannot be read: tokens are then accepted until they expire (at most ACCESS_TOKEN_TTL_SECONDS)
+and a warning is logged — signing in and out keep working.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +24,17 @@ import jwt
 from flask import current_app
 from sqlalchemy import select, update
 
+import redis
 from backend.errors import Forbidden, Unauthorized
-from backend.extensions import db
+from backend.extensions import db, redis_store
 from backend.models import RefreshToken, utcnow
+
+log = logging.getLogger(__name__)
 
 ALGORITHM = "HS256"
 AUDIENCES = {"insured": "medins:insured", "staff": "medins:staff", "bind": "medins:bind"}
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss"]
+LEEWAY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -47,11 +58,20 @@ def issue_access_token(audience: str, subject: str, ttl_seconds: int | None = No
         "sub": subject,
         "iat": now,
         "exp": now + dt.timedelta(seconds=ttl),
+        "jti": secrets.token_hex(8),
     }
     return jwt.encode(payload, current_app.config["SECRET_KEY"], algorithm=ALGORITHM)
 
 
 def decode_access_token(token: str, audience: str) -> dict[str, Any]:
+    """The token's claims, if it is valid for ``audience`` and not revoked."""
+    claims = _decoded(token, audience)
+    if audience != "bind" and _revoked(claims, audience):
+        raise Unauthorized("登录已失效，请重新登录", reason="token_revoked")
+    return claims
+
+
+def _decoded(token: str, audience: str) -> dict[str, Any]:
     try:
         return jwt.decode(
             token,
@@ -60,7 +80,7 @@ def decode_access_token(token: str, audience: str) -> dict[str, Any]:
             audience=AUDIENCES[audience],
             issuer=current_app.config["JWT_ISSUER"],
             options={"require": REQUIRED_CLAIMS},
-            leeway=5,
+            leeway=LEEWAY_SECONDS,
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("登录已过期，请重新登录", reason="token_expired") from exc
@@ -70,17 +90,48 @@ def decode_access_token(token: str, audience: str) -> dict[str, Any]:
         raise Unauthorized("登录凭证无效，请重新登录", reason="token_invalid") from exc
 
 
+def revoke_subject(audience: str, subject: str) -> None:
+    """Every access token of this subject issued until now stops working (a person or staff member deactivated)."""
+    _remember(_subject_key(audience, subject), str(int(utcnow().timestamp())))
+
+
+def _revoked(claims: dict[str, Any], audience: str) -> bool:
+    try:
+        family, since = redis_store.client.mget(
+            _family_key(claims.get("fam") or "-"), _subject_key(audience, str(claims["sub"])))
+    except redis.RedisError as exc:
+        log.warning("token revocation list unavailable, accepting the token until it expires: %s", exc)
+        return False
+    return family is not None or (since is not None and int(claims["iat"]) <= int(since))
+
+
+def _remember(key: str, value: str) -> None:
+    try:
+        redis_store.client.set(key, value, ex=current_app.config["ACCESS_TOKEN_TTL_SECONDS"] + LEEWAY_SECONDS)
+    except redis.RedisError as exc:
+        log.warning("token revocation not recorded (Redis unavailable); access tokens expire on their own: %s", exc)
+
+
+def _family_key(family_id: str) -> str:
+    return redis_store.key("revoked", "family", family_id)
+
+
+def _subject_key(audience: str, subject: str) -> str:
+    return redis_store.key("revoked", "subject", audience, subject)
+
+
 def issue_pair(audience: str, subject: str, family_id: str | None = None, **claims: Any) -> TokenPair:
     """Add a refresh token to the session (the caller's transaction commits it) and return both tokens."""
     raw = secrets.token_urlsafe(32)
+    family_id = family_id or secrets.token_hex(16)
     db.session.add(RefreshToken(
         token_hash=_hash(raw),
-        family_id=family_id or secrets.token_hex(16),
+        family_id=family_id,
         audience=audience,
         subject=subject,
         expires_at=utcnow() + dt.timedelta(seconds=current_app.config["REFRESH_TOKEN_TTL_SECONDS"]),
     ))
-    return TokenPair(issue_access_token(audience, subject, **claims), raw,
+    return TokenPair(issue_access_token(audience, subject, fam=family_id, **claims), raw,
                      current_app.config["ACCESS_TOKEN_TTL_SECONDS"])
 
 
@@ -116,6 +167,7 @@ def revoke(raw_refresh_token: str) -> None:
 
 
 def _revoke_family(family_id: str) -> None:
+    _remember(_family_key(family_id), "1")  # before the commit: a token must not outlive its family's revoke
     db.session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))

@@ -66,3 +66,51 @@ def test_the_signature_check_does_not_depend_on_the_hex_case(signed_post, client
     response = client.post("/api/v1/institution/ping", data=body, content_type="application/json",
                            headers={"X-Institution-Code": "NM-T-001", "X-Timestamp": stamp, "X-Signature": upper})
     assert response.status_code == 200
+
+
+# --- version 2: method and path are signed too --------------------------------------------------------------
+
+def v2_headers(method: str, path: str, body: bytes, code: str = "NX-T-001", stamp: str | None = None) -> dict:
+    from backend.web.signature import sign_v2
+
+    stamp = stamp or str(int(time.time()))
+    return {"X-Institution-Code": code, "X-Timestamp": stamp, "X-Signature-Version": "2",
+            "X-Signature": sign_v2(f"demo-secret-{code}", method, path, stamp, body)}
+
+
+def test_a_version_2_signature_over_method_path_timestamp_and_body_is_accepted(client, demo_data):
+    body = b'{"hello": 1}'
+    response = client.post("/api/v1/institution/ping", data=body, content_type="application/json",
+                           headers=v2_headers("POST", "/api/v1/institution/ping", body))
+    assert response.status_code == 200
+
+
+def test_a_version_2_signature_for_another_path_is_refused(client, demo_data):
+    body = b"{}"
+    headers = v2_headers("POST", "/api/v1/institution/settlements", body)
+    response = client.post("/api/v1/institution/ping", data=body, content_type="application/json", headers=headers)
+    assert response.json["errors"]["reason"] == "signature_invalid"
+
+
+def test_with_version_2_the_same_body_to_two_paths_in_one_second_is_not_a_replay(client, demo_data):
+    stamp, body = str(int(time.time())), b"{}"
+    first = client.post("/api/v1/institution/ping", data=body, content_type="application/json",
+                        headers=v2_headers("POST", "/api/v1/institution/ping", body, stamp=stamp))
+    second = client.post("/api/v1/institution/ping?probe=2", data=body, content_type="application/json",
+                         headers=v2_headers("POST", "/api/v1/institution/ping?probe=2", body, stamp=stamp))
+    assert (first.status_code, second.status_code) == (200, 200)
+
+
+def test_an_unknown_signature_version_is_refused(client, demo_data):
+    headers = {**v2_headers("POST", "/api/v1/institution/ping", b"{}"), "X-Signature-Version": "3"}
+    response = client.post("/api/v1/institution/ping", data=b"{}", content_type="application/json", headers=headers)
+    assert response.json["errors"]["reason"] == "signature_version_unsupported"
+
+
+def test_version_1_is_refused_after_its_transition_date(make_app, demo_data):
+    from tests.conftest import signed_request
+
+    app = make_app(INSTITUTION_SIGNATURE_V1_UNTIL="2020-01-01")
+    with app.app_context():
+        response = signed_request(app.test_client(), "/api/v1/institution/ping", {"a": 1})
+    assert response.json["errors"]["reason"] == "signature_version_retired"
