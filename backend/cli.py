@@ -155,13 +155,12 @@ def chat_eval(examples_file: str, cross_validate: bool, folds: int) -> None:
 @with_appcontext
 def worker(queues: str, burst: bool) -> None:
     """Run an RQ worker for this app (needs REDIS_URL)."""
-    from rq import Worker
-
-    from backend.jobs import load_all_jobs
+    from backend.jobs import load_all_jobs, recovery
 
     connection = _real_redis()
     load_all_jobs()
-    Worker(queues.split(","), connection=connection).work(burst=burst, with_scheduler=True)
+    recovery.recover(connection)  # what a worker killed before this one left behind
+    recovery.worker(queues.split(","), connection).work(burst=burst, with_scheduler=True)
 
 
 @click.command("scheduler")

@@ -67,6 +67,10 @@ class Config:
         self.REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "medins:")
         # Without a real Redis there is no worker, so jobs run inline in the request.
         self.JOBS_SYNCHRONOUS = _flag("JOBS_SYNCHRONOUS", default=self.REDIS_URL is None)
+        # A worker heartbeats its job every JOB_HEARTBEAT_SECONDS; a job unheard of for JOB_ABANDONED_AFTER_SECONDS
+        # more is abandoned (its worker died) and runs again (backend.jobs.recovery).
+        self.JOB_HEARTBEAT_SECONDS = _int("JOB_HEARTBEAT_SECONDS", 5)
+        self.JOB_ABANDONED_AFTER_SECONDS = _int("JOB_ABANDONED_AFTER_SECONDS", 20)
         self.DEV_LOGIN = _flag("DEV_LOGIN")
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
@@ -130,6 +134,8 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = self.REDIS_KEY_PREFIX + "ratelimit"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Redis down: limits are counted per worker in memory until it is back (docs/reliability.md).
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
         self.API_TITLE = "门诊共济自助服务 API"
         self.API_VERSION = "v1"

@@ -38,3 +38,4 @@ def load_all_jobs() -> None:
     from backend.jobs import applications  # noqa: F401
     from backend.jobs import statements  # noqa: F401
     from backend.jobs import monitoring  # noqa: F401
+    from backend.jobs import recovery  # noqa: F401

@@ -8,10 +8,12 @@ In synchronous mode (no worker) the job runs at once and the first request alrea
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
 
+import redis
 from flask import current_app
 
 from backend.domain.identity import mask_id_number
@@ -27,6 +29,7 @@ READY = "ready"
 PENDING = "pending"
 RETRY_AFTER_SECONDS = 2
 PENDING_MARK_SECONDS = 120  # a render asked for is not asked for again meanwhile; after that it is retried
+log = logging.getLogger(__name__)
 TITLE = "门诊费用结算清单"
 # The agencies that issue the statement: NM §17 names 自治区医疗保险服务中心; NX's is the regional agency.
 ISSUERS = {"nm": "内蒙古自治区医疗保险服务中心", "nx": "宁夏回族自治区医疗保障经办机构"}
@@ -52,8 +55,11 @@ def cache_path(settlement: Settlement) -> Path:
 def _ask_for_render(settlement: Settlement) -> None:
     refund_count = len(settlement.refunds)
     mark = redis_store.key("statement-render", settlement.id, refund_count)
-    if not redis_store.client.set(mark, 1, nx=True, ex=PENDING_MARK_SECONDS):
-        return
+    try:
+        if not redis_store.client.set(mark, 1, nx=True, ex=PENDING_MARK_SECONDS):
+            return
+    except redis.RedisError:  # no queue either: the outbox row waits for the periodic drain (rendering is idempotent)
+        log.warning("statement %s asked for without Redis; queued through the outbox", settlement.id)
     outbox.add("render_statement", setl_id=settlement.id, refund_count=refund_count)
     db.session.commit()
     if current_app.config["JOBS_SYNCHRONOUS"]:
