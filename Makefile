@@ -1,6 +1,7 @@
 # make run   — the service with demo data on the embedded default (SQLite + in-process Redis), port $(PORT)
 # make test  — install into .venv and run the whole suite (PostgreSQL/Redis when TEST_DATABASE_URL/TEST_REDIS_URL)
 # make bench — benchmarks, each printed with a ratio against its baseline measured in the same run
+# make load  — a bounded load run (gunicorn + PostgreSQL + Redis + workers), then the ledger invariants
 # make worker — an RQ worker (production: needs REDIS_URL)
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi
 
-.PHONY: install fonts browser run test bench worker scheduler lint clean
+.PHONY: install fonts browser run test bench load worker scheduler lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,9 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench
+
+load: install
+	bash scripts/load.sh
 
 worker: install
 	$(BIN)/flask worker
