@@ -10,14 +10,15 @@ from backend.domain.money import InvalidAmount, apply_share, fen_to_yuan, percen
 
 
 @pytest.mark.parametrize("given_value, fen", [
-    ("1200", 120000), ("1200.5", 120050), ("0.01", 1), (12, 1200), (12.3, 1230), (" 3.40 ", 340),
+    ("1200", 120000), ("1200.5", 120050), ("0.01", 1), (12, 1200), (12.3, 1230),
     (Decimal("99.99"), 9999), ("0", 0),
 ])
 def test_yuan_amounts_become_integer_fen(given_value, fen):
     assert yuan_to_fen(given_value) == fen
 
 
-@pytest.mark.parametrize("bad", ["-1", "1.234", "abc", "", "NaN", "Infinity", True, None, "1e400"])
+@pytest.mark.parametrize("bad", ["-1", "1.234", "abc", "", "NaN", "Infinity", True, None, "1e400",
+                                 " 3.40", "3.40 ", "１００", "1e2", "+1"])
 def test_negative_fractional_fen_and_non_numbers_are_refused(bad):
     with pytest.raises(InvalidAmount):
         yuan_to_fen(bad)
