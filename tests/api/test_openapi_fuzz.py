@@ -100,3 +100,57 @@ def _body(kwargs):
     if "json" in kwargs and not isinstance(kwargs["json"], NotSet):
         return json.dumps(kwargs["json"])
     return kwargs.get("data")
+
+
+# --- hand-made crash inputs against every documented operation (issue 12) -----------------------------------------
+
+DEEP_JSON = "[" * 500 + "]" * 500
+
+
+def test_no_documented_operation_answers_a_crash_input_with_a_server_error(api_schema, fuzz_app, tokens):
+    client = fuzz_app.test_client()
+    paths = api_schema.raw_schema["paths"]
+    tried = 0
+    for template, operations in paths.items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            for path, query, body in _crash_inputs(template, operation):
+                response = _send_crash(client, tokens, method, path, query, body)
+                tried += 1
+                assert response.status_code < 500, (method, path, response.get_data(as_text=True)[:300])
+                assert "reason" in (response.get_json(silent=True) or {}).get("errors", {}) \
+                    or response.status_code < 400, (method, path, response.status_code)
+    assert tried > 40  # every operation with a path parameter, an integer query or a JSON body
+
+
+def _crash_inputs(template: str, operation: dict):
+    """A NUL byte in every path parameter, integers beyond any column in every integer query parameter, and a
+    500-deep JSON body for every operation that takes JSON."""
+    parameters = operation.get("parameters", [])
+    nul_path = template
+    for parameter in parameters:
+        if parameter.get("in") == "path":
+            nul_path = nul_path.replace("{" + parameter["name"] + "}", "a%00b")
+    huge = {p["name"]: "9" * 30 for p in parameters
+            if p.get("in") == "query" and p.get("schema", {}).get("type") == "integer"}
+    plain_path = template
+    for parameter in parameters:
+        if parameter.get("in") == "path":
+            plain_path = plain_path.replace("{" + parameter["name"] + "}", "1")
+    if nul_path != template:
+        yield nul_path, None, None
+    if huge:
+        yield plain_path, huge, None
+    if "application/json" in operation.get("requestBody", {}).get("content", {}):
+        yield plain_path, None, DEEP_JSON
+
+
+def _send_crash(client, tokens, method, path, query, body):
+    if path.startswith("/api/v1/institution/"):
+        return signed_request(client, path, (body or "{}").encode(), "NX-T-001") if method == "post" \
+            else client.open(path=path, method=method.upper(), query_string=query)
+    bearer = tokens["admin1"] if path.startswith("/api/v1/staff/") else tokens["person"]
+    return client.open(path=path, method=method.upper(), query_string=query, data=body,
+                       content_type="application/json" if body else None,
+                       headers={"Authorization": f"Bearer {bearer}"})
