@@ -15,7 +15,8 @@ from backend.services import accounts
 from tests.conftest import POSTGRES, new_person, signed_request
 from tests.ledger_invariants import assert_ledger_invariants
 
-pytestmark = pytest.mark.skipif(not POSTGRES, reason="needs TEST_DATABASE_URL: kills PostgreSQL backends")
+pytestmark = [pytest.mark.skipif(not POSTGRES, reason="needs TEST_DATABASE_URL: kills PostgreSQL backends"),
+              pytest.mark.real_commits]
 
 
 @pytest.fixture

@@ -18,6 +18,9 @@ from tests.conftest import new_person, signed_request
 from tests.faults.servers import redis_server  # noqa: F401  (fixture)
 from tests.ledger_invariants import assert_ledger_invariants
 
+# Other processes (a worker) and other connections see what the test wrote: real commits, tables emptied after.
+pytestmark = pytest.mark.real_commits
+
 
 @pytest.fixture
 def outage_app(redis_server, make_app):  # noqa: F811  (Redis first: it must outlive the app's clean-up)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from rq import Queue, Retry
 from rq.job import Job
 
@@ -18,6 +19,9 @@ from tests.faults.servers import redis_server  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 HEARTBEAT, ABANDONED_AFTER = 1, 2
+
+# Other processes (a worker) and other connections see what the test wrote: real commits, tables emptied after.
+pytestmark = pytest.mark.real_commits
 
 
 def worker_process(app, redis_url: str, *args: str) -> subprocess.Popen:

@@ -19,7 +19,8 @@ from tests.benefits_fixtures import app, body_for, fen, fresh_session, item, mak
 from tests.conftest import POSTGRES, run_together
 from tests.ledger_invariants import assert_ledger_invariants
 
-pytestmark = pytest.mark.skipif(not POSTGRES, reason="needs TEST_DATABASE_URL: real concurrency needs PostgreSQL")
+pytestmark = [pytest.mark.skipif(not POSTGRES, reason="needs TEST_DATABASE_URL: real concurrency needs PostgreSQL"),
+              pytest.mark.real_commits]
 
 ROUNDS = 12
 
