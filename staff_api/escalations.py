@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from backend.services import chat
+from backend.services import agent_desk, chat
 from backend.web.auth import require_staff
 from backend.web.idempotency import idempotent
 from backend.web.schemas.chat import TranscriptMessageSchema
@@ -63,8 +63,8 @@ class Escalation(MethodView):
     @blp.response(200, EscalationDetailSchema)
     @blp.doc(security=[{"bearer": []}])
     def get(self, escalation_id):
-        """The escalation with the conversation so far"""
-        return chat.escalation_detail(escalation_id)
+        """The escalation with the conversation so far (a read of personal data: audited)"""
+        return agent_desk.open_conversation(g.staff, escalation_id)
 
 
 @blp.route("/<escalation_id>/claim")
