@@ -24,6 +24,14 @@ def load_signed_in_staff() -> None:
         csrf.protect()
 
 
+@blp.after_request
+def console_headers(response):
+    # A refused form goes back to the page it came from (errors.py), so the console's own pages may send the
+    # referrer within this origin — never to another site.
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
 def register(app: Flask) -> None:
     csrf.init_app(app)
     app.register_blueprint(blp)

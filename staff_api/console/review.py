@@ -46,7 +46,11 @@ def review_case(application_id: str):
 def review_attachment(application_id: str, attachment_id: int):
     """Inline, so images and PDFs show in the page (the browser's own PDF viewer)."""
     found, path = review_desk.attachment(g.staff, application_id, attachment_id)
-    return send_file(path, mimetype=found.content_type, download_name=found.filename, as_attachment=False)
+    response = send_file(path, mimetype=found.content_type, download_name=found.filename, as_attachment=False)
+    # Shown inside the case page (a PDF in a frame): framing by this origin only, and the file may run nothing.
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; script-src 'none'; frame-ancestors 'self'"
+    return response
 
 
 @blp.route("/review/<application_id>/claim", methods=["POST"])

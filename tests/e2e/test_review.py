@@ -42,9 +42,15 @@ def test_a_reimbursement_goes_through_three_steps_by_three_staff(staff_page, app
     screenshot(first, "03-review-queue")
     open_from_queue(first, application_id)
     expect(first.locator(".attachments img")).to_be_visible()
+    first.get_by_label("审核决定").select_option(label="不予通过")
+    first.get_by_role("button", name="提交").click()  # no reason code: refused, and the page says why
+    expect(first.get_by_role("alert")).to_contain_text("请填写审核理由")
+    expect(first.get_by_role("heading", level=1)).to_contain_text(application_id)
     first.get_by_role("button", name="领取").click()
     expect(first.get_by_role("status")).to_contain_text("已领取")
     screenshot(first, "04-review-case")
+    first.locator(".attachments").scroll_into_view_if_needed()
+    screenshot(first, "04b-review-materials")
     decide(first, "通过", "票据齐全")
 
     open_from_queue(second, application_id)
