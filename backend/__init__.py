@@ -46,9 +46,11 @@ def register_extensions(app: Flask) -> None:
     from backend import models  # noqa: F401  (every table registered before migrations look)
     from sqlalchemy import event
 
+    from backend import secret_box
     from backend.extensions import api, db, enforce_sqlite_foreign_keys, job_queue, limiter, migrate, redis_store
 
     db.init_app(app)
+    secret_box.init_app(app)
     with app.app_context():
         event.listen(db.engine, "connect", enforce_sqlite_foreign_keys)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())),

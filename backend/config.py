@@ -59,6 +59,8 @@ class Config:
     def __init__(self) -> None:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         self.SECRET_KEY = _secret_key()
+        # Fernet keys (comma-separated, the first encrypts) for institutions' secrets at rest; unset: from SECRET_KEY.
+        self.SECRETS_ENCRYPTION_KEY = os.environ.get("SECRETS_ENCRYPTION_KEY") or None
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'medins.sqlite3'}"
         )

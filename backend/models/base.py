@@ -6,10 +6,12 @@ import datetime as dt
 import secrets
 import time
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from backend import secret_box
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -66,3 +68,16 @@ def new_public_id(prefix: str) -> str:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class EncryptedText(TypeDecorator):
+    """Text stored encrypted (backend.secret_box): a database dump or a read replica does not reveal it."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect):
+        return None if value is None else secret_box.current().encrypt(value.encode()).decode()
+
+    def process_result_value(self, value: str | None, dialect):
+        return None if value is None else secret_box.current().decrypt(value.encode()).decode()

@@ -114,3 +114,15 @@ def test_version_1_is_refused_after_its_transition_date(make_app, demo_data):
     with app.app_context():
         response = signed_request(app.test_client(), "/api/v1/institution/ping", {"a": 1})
     assert response.json["errors"]["reason"] == "signature_version_retired"
+
+
+def test_institution_secrets_are_stored_encrypted_and_read_back_plain(client, demo_data):
+    from sqlalchemy import select, text
+
+    from backend.extensions import db
+    from backend.models import Institution
+
+    stored = db.session.execute(text("SELECT secret FROM institutions WHERE code = 'NX-T-001'")).scalar()
+    assert "demo-secret" not in stored and stored.startswith("gAAAA")  # a Fernet token
+    assert db.session.scalar(select(Institution.secret).where(Institution.code == "NX-T-001")) == \
+        "demo-secret-NX-T-001"
