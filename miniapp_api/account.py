@@ -47,6 +47,14 @@ class PlaceSchema(Schema):
     name = fields.String()
 
 
+class BeneficiarySchema(Schema):
+    self_ = fields.Boolean(data_key="self", attribute="self")
+    relation = fields.String(metadata={"description": "self，或与缴费人的关系"})
+    relation_label = fields.String()
+    name = fields.String()
+    id_number_masked = fields.String(allow_none=True)
+
+
 class EntrySchema(Schema):
     entry_id = fields.Integer()
     occurred_at = fields.DateTime()
@@ -58,6 +66,8 @@ class EntrySchema(Schema):
     settlement_id = fields.String(allow_none=True)
     by = fields.Nested(WhoSchema, allow_none=True, metadata={"description": "谁使用的：本人或被授权的家庭成员"})
     institution = fields.Nested(PlaceSchema, allow_none=True, metadata={"description": "在哪里使用"})
+    paid_for = fields.Nested(BeneficiarySchema, allow_none=True,
+                             metadata={"description": "代缴的居民医保、长护险缴费为谁缴纳"})
 
 
 class ContributionRequestSchema(Schema):
@@ -65,14 +75,14 @@ class ContributionRequestSchema(Schema):
                          metadata={"description": "resident_insurance（家庭成员居民医保）| long_term_care（长护险）"})
     amount = YuanAmount(required=True, metadata={"type": "string", "example": "380.00",
                                                   "description": "元（字符串或数字，最多两位小数）"})
+    relation = fields.String(validate=validate.Length(min=1, max=32),
+                             metadata={"description": "与该家庭成员的关系（同授权）：spouse | father | mother | son | "
+                                                      "daughter；填写家庭成员时必填"})
+    relative_name = fields.String(validate=validate.Length(min=1, max=64),
+                                  metadata={"description": "家庭成员姓名；填写家庭成员时必填"})
     relative_id_number = fields.String(validate=validate.Length(min=1, max=32),
                                        metadata={"description": "居民医保必填；长护险不填即为本人"})
     year = WholeNumber(validate=YEARS, metadata={"description": "缴费年度，默认今年"})
-
-
-class BeneficiarySchema(Schema):
-    self_ = fields.Boolean(data_key="self", attribute="self")
-    id_number_masked = fields.String(allow_none=True)
 
 
 class ContributionSchema(Schema):
@@ -122,6 +132,7 @@ class Contributions(MethodView):
     @blp.response(201, ContributionSchema)
     @blp.doc(security=[{"bearer": []}])
     def post(self, body):
-        """Pay a relative's 居民医保 or a 长护险 contribution from my account (NX §31)"""
+        """Pay a spouse's, parent's or child's 居民医保, or a 长护险 contribution, from my account (NM §4, NX §31)"""
         return accounts.pay_contribution(g.person_id, kind=body["kind"], amount_fen=body["amount"],
+                                         relation=body.get("relation"), relative_name=body.get("relative_name"),
                                          relative_id_number=body.get("relative_id_number"), year=body.get("year"))

@@ -16,6 +16,14 @@ PERSON_STATUSES = ("active", "arrears", "suspended", "terminated")
 REQUIRED_COLUMNS = ("id_number", "name", "region", "person_type", "status", "contribution_base", "monthly_credit")
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 TRUE_WORDS = {"1", "true", "yes", "y", "是"}
+# The amounts that apply to each type (DESIGN §4.13): a retiree has no contribution base (their credit is a fixed
+# amount), an employed or flexible worker no fixed monthly credit. A blank amount that does not apply means "not
+# applicable" and is stored as 0; a blank amount that applies, or any malformed amount, is refused.
+APPLICABLE_AMOUNTS = {
+    "employed": frozenset({"contribution_base"}),
+    "flexible": frozenset({"contribution_base"}),
+    "retired": frozenset({"monthly_credit"}),
+}
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,9 @@ def parse_person_row(row: Mapping[str, str | None], today: dt.date) -> PersonRec
     region = pick("region", REGIONS)
     person_type = pick("person_type", PERSON_TYPES)
     status = pick("status", PERSON_STATUSES)
-    base, credit = amount("contribution_base"), amount("monthly_credit")
+    applicable = APPLICABLE_AMOUNTS.get(person_type, frozenset({"contribution_base", "monthly_credit"}))
+    base = amount("contribution_base", required="contribution_base" in applicable)
+    credit = amount("monthly_credit", required="monthly_credit" in applicable)
     opening = amount("account_balance", required=False)
     paid_through = value.get("contribution_paid_through") or None
     if paid_through and not PERIOD.match(paid_through):

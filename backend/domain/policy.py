@@ -35,6 +35,9 @@ Document keys::
       flexible_credit  {"ratio_bp", "timing": "monthly" | "lump_sum"} (NX §5: lump sum once fully paid)
       retiree_credit   {"base_fen", "base_label", "ratio_bp"}: fixed monthly credit = base × ratio
       allowed_uses     {code: Chinese description} (NM §4)
+      contribution_relations  optional: relations whose 居民医保 / 长护险 contribution the account may pay;
+                       absent = spouse, parents, children (NM §4, NX §31), so versions stored before the key existed
+                       keep parsing
       excluded_uses    {code: Chinese description} (NM §5)
     sharing
       relations        canonical relation names a person may authorise (NX §6, NM §4)
@@ -62,6 +65,8 @@ CHRONIC = "chronic"
 BUCKETS = (GENERAL, CHRONIC)
 CREDIT_TIMINGS = ("monthly", "lump_sum")
 SAMPLE_MARK = "样例"
+# NM §4 and NX §31 name the relatives whose contributions the account may pay: spouse, parents, children.
+CONTRIBUTION_RELATIONS = frozenset({"spouse", "father", "mother", "son", "daughter"})
 
 
 class InvalidPolicyDocument(ValueError):
@@ -169,6 +174,7 @@ class AccountRules:
     retiree_credit: RetireeCredit
     allowed_uses: tuple[tuple[str, str], ...]
     excluded_uses: tuple[tuple[str, str], ...]
+    contribution_relations: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -309,8 +315,11 @@ class _Reader:
     def choice(self, node: Node, key: str, path: str, options: Collection[str]) -> str:
         return self.checked(node, key, path, lambda v: _check_choice(v, options), default="")
 
-    def choices(self, node: Node, key: str, path: str, options: Collection[str]) -> frozenset[str]:
-        return frozenset(self.checked(node, key, path, lambda v: _check_choices(v, options), default=()))
+    def choices(self, node: Node, key: str, path: str, options: Collection[str], *,
+                default: Collection[str] | None = None) -> frozenset[str]:
+        """A list of names; with ``default`` the key is optional and its absence means the default."""
+        return frozenset(self.checked(node, key, path, lambda v: _check_choices(v, options),
+                                      optional=default is not None, default=default or ()))
 
     def texts(self, node: Node, key: str, path: str) -> tuple[str, ...]:
         return tuple(self.checked(node, key, path, _check_texts, optional=True, default=()))
@@ -483,6 +492,7 @@ def _read_account(reader: _Reader, doc: Mapping[str, Any]) -> AccountRules:
     path = "account"
     section = reader.section(doc, "account", "", {
         "employed_credit_ratio_bp", "flexible_credit", "retiree_credit", "allowed_uses", "excluded_uses",
+        "contribution_relations",
     })
     flexible = reader.section(section, "flexible_credit", path, {"ratio_bp", "timing"})
     retiree = reader.section(section, "retiree_credit", path, {"base_fen", "base_label", "ratio_bp"})
@@ -499,6 +509,8 @@ def _read_account(reader: _Reader, doc: Mapping[str, Any]) -> AccountRules:
         ),
         allowed_uses=reader.labels(section, "allowed_uses", path),
         excluded_uses=reader.labels(section, "excluded_uses", path),
+        contribution_relations=reader.choices(section, "contribution_relations", path, RELATIONS,
+                                              default=CONTRIBUTION_RELATIONS),
     )
 
 

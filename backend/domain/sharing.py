@@ -3,6 +3,7 @@
 - Who may be authorised is policy data: the caller passes the relationship set of the policy version in force
   (NX §6 names spouse, parents including the spouse's parents, children; the 2024 national rule widened it to all
   近亲属 — a new policy version, not new code). ``RELATIONS`` is the canonical vocabulary those sets use.
+- The stated relation must agree with both ID numbers (birth dates, sex digit): ``backend.domain.relations``.
 - A grant or revoke takes effect at once (NX §6), so the caller reads the active grants at the moment of each
   payment and never from a cache.
 - Paying: the relative's own account first, then the authorisers' accounts in the order the grants were made,
@@ -16,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+from backend.domain.relations import PROBLEM_MESSAGES, RelationProblem, relation_problem
 
 RELATIONS = frozenset({
     "spouse", "father", "mother", "father_in_law", "mother_in_law", "son", "daughter",
@@ -39,6 +42,8 @@ class RefusalReason(StrEnum):
     RELATION_NOT_ALLOWED = "relation_not_allowed"
     RELATIVE_NOT_INSURED = "relative_not_insured"
     DIFFERENT_REGION = "different_region"
+    RELATION_AGE_IMPLAUSIBLE = str(RelationProblem.AGE_IMPLAUSIBLE)
+    RELATION_SEX_MISMATCH = str(RelationProblem.SEX_MISMATCH)
     ALREADY_GRANTED = "already_granted"  # a conflict with the current state, unlike the others
 
 
@@ -47,6 +52,8 @@ REFUSAL_MESSAGES = {
     RefusalReason.RELATION_NOT_ALLOWED: "该亲属关系不在现行政策允许的共济范围内",
     RefusalReason.RELATIVE_NOT_INSURED: "被授权的家庭成员当前不在参保状态",
     RefusalReason.DIFFERENT_REGION: "被授权的家庭成员须与您在同一地区参保",
+    RefusalReason.RELATION_AGE_IMPLAUSIBLE: PROBLEM_MESSAGES[RelationProblem.AGE_IMPLAUSIBLE],
+    RefusalReason.RELATION_SEX_MISMATCH: PROBLEM_MESSAGES[RelationProblem.SEX_MISMATCH],
     RefusalReason.ALREADY_GRANTED: "已向该家庭成员授权，请勿重复授权",
 }
 
@@ -63,6 +70,7 @@ class PersonSnapshot:
     person_id: Hashable
     region: str  # "nx" | "nm": sharing is region-wide, not per 统筹区 (NX §6 "在自治区范围内")
     status: str  # "active" | "arrears" | "suspended" | "terminated"
+    id_number: str | None = None  # validated; with both parties' numbers the relation is checked against them
 
 
 def check_grant(
@@ -77,6 +85,10 @@ def check_grant(
         raise SharingRefused(RefusalReason.SELF_GRANT)
     if relation not in allowed_relations:
         raise SharingRefused(RefusalReason.RELATION_NOT_ALLOWED)
+    if owner.id_number and relative.id_number:
+        problem = relation_problem(owner.id_number, relative.id_number, relation)
+        if problem is not None:
+            raise SharingRefused(RefusalReason(str(problem)))
     if relative.status not in STATUSES_THAT_MAY_RECEIVE:
         raise SharingRefused(RefusalReason.RELATIVE_NOT_INSURED)
     if relative.region != owner.region:

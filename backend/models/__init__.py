@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models, one module per domain. Importing this package registers every table."""
 
-from backend.models.accounts import IndividualAccount, LedgerAccount, LedgerEntry, LedgerPosting
+from backend.models.accounts import AccountContribution, IndividualAccount, LedgerAccount, LedgerEntry, LedgerPosting
 from backend.models.applications import Application, Attachment, ReviewStepRecord
 from backend.models.auth import RefreshToken
 from backend.models.base import Base, new_public_id, utcnow
@@ -23,7 +23,7 @@ from backend.models.sharing import SharingGrant
 from backend.models.staff import StaffSession, StaffUser
 
 __all__ = [
-    "Accumulator", "AccumulatorEntry", "Application", "Attachment", "AuditLog", "Base", "ChatEscalation",
+    "AccountContribution", "Accumulator", "AccumulatorEntry", "Application", "Attachment", "AuditLog", "Base", "ChatEscalation",
     "ChatMessage", "ChronicQualification", "ClearingReport", "HospitalStay", "IdempotencyRecord",
     "IndividualAccount", "Institution", "InvoiceRecord", "LedgerAccount", "LedgerEntry", "LedgerPosting",
     "MonitoringFlag", "Notification", "OutboxMessage", "Person", "PlatformBinding", "PolicyVersion", "RefreshToken",

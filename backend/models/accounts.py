@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.models.base import Base, Fen, UtcDateTime, utcnow
@@ -79,3 +79,26 @@ class LedgerEntry(Base):
     amount_fen: Mapped[int] = mapped_column(Fen)
 
     posting: Mapped[LedgerPosting] = relationship(back_populates="entries")
+
+
+class AccountContribution(Base):
+    """A 居民医保 or 长护险 contribution paid from an individual account, booked for the person it pays for (NX §31:
+    the resident fund books it as that relative's individual contribution). The beneficiary's contribution for a
+    year is paid once, whoever pays it."""
+
+    __tablename__ = "account_contributions"
+    __table_args__ = (
+        UniqueConstraint("kind", "beneficiary_id_number", "year", name="uq_account_contributions_beneficiary_year"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    individual_account_id: Mapped[int] = mapped_column(ForeignKey("individual_accounts.id"), index=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("ledger_postings.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # resident_insurance | long_term_care
+    year: Mapped[int] = mapped_column(Integer)
+    relation: Mapped[str] = mapped_column(String(32))  # "self" or the relation as a grant names it
+    beneficiary_name: Mapped[str] = mapped_column(String(64))
+    beneficiary_id_number: Mapped[str] = mapped_column(String(18))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -13,11 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from backend.domain import ledger as rules
 from backend.domain.identity import mask_id_number
 from backend.domain.money import fen_to_yuan
-from backend.domain.sharing import split_account_payment
+from backend.domain.policy import Policy
+from backend.domain.relations import RelationImplausible, check_relation
+from backend.domain.sharing import RELATION_LABELS, split_account_payment
 from backend.errors import Conflict, NotFound, Unprocessable
 from backend.extensions import db
 from backend.models import (
-    IndividualAccount, Institution, LedgerEntry, LedgerPosting, Person, SharingGrant, utcnow,
+    AccountContribution, IndividualAccount, Institution, LedgerEntry, LedgerPosting, Person, SharingGrant, utcnow,
 )
 from backend.services import audit, identity, ledger, locks, notifications, paging, policies
 from backend.services.credits import BEIJING, local_today
@@ -158,6 +160,7 @@ KIND_LABELS = {
     rules.PostingKind.REFUND: "退费退回",
 }
 CREDIT_KINDS = frozenset({rules.PostingKind.MONTHLY_CREDIT, rules.PostingKind.LUMP_CREDIT})
+CONTRIBUTION_KINDS = frozenset({rules.PostingKind.RESIDENT_CONTRIBUTION, rules.PostingKind.LTC_CONTRIBUTION})
 SPENDING_KINDS = frozenset({rules.PostingKind.ACCOUNT_PAYMENT, rules.PostingKind.RESIDENT_CONTRIBUTION,
                             rules.PostingKind.LTC_CONTRIBUTION})
 
@@ -218,7 +221,8 @@ def entries(person_id: int, *, year: int | None = None, kind: str | None = None,
                               .offset(offset).limit(limit)).all()
     names = _names({posting.actor_person_id for _, posting in rows} - {None})
     places = _institutions({posting.institution_id for _, posting in rows} - {None})
-    return [_entry_view(entry, posting, person_id, names, places) for entry, posting in rows], total
+    paid_for = _contributions({posting.id for _, posting in rows if posting.kind in CONTRIBUTION_KINDS})
+    return [_entry_view(entry, posting, person_id, names, places, paid_for) for entry, posting in rows], total
 
 
 # --- uses: contributions (NX §31), transfer-out (NX §8), one-time payout (NX §9) -------------------------------
@@ -228,29 +232,36 @@ CONTRIBUTION_USES = {  # API kind → the policy's allowed-use code (NM §4, NX 
 }
 
 
-def pay_contribution(person_id: int, *, kind: str, amount_fen: int, relative_id_number: str | None = None,
+def pay_contribution(person_id: int, *, kind: str, amount_fen: int, relation: str | None = None,
+                     relative_name: str | None = None, relative_id_number: str | None = None,
                      year: int | None = None) -> dict[str, Any]:
     """Pay a relative's 城乡居民医保 or a 长护险 contribution (own or a relative's) from the account. Commits.
 
-    Posts the NX §31 entries in both funds. One payment per kind, beneficiary and year (409 otherwise); uses the
-    policy in force does not allow, or excludes (NM §5), are refused with 422.
+    The relative is named as a grant names them (relation, name, ID number); only the relations the policy in
+    force lists may be paid for (NM §4, NX §31: spouse, parents, children), and the relation must agree with both
+    ID numbers (backend.domain.relations). Posts the NX §31 entries in both funds and books the contribution for
+    the beneficiary. One payment per kind, beneficiary and year, whoever pays (409 otherwise); uses the policy in
+    force does not allow, or excludes (NM §5), are refused with 422. A refusal writes nothing.
     """
     person = _person(person_id)
     account = _account_of(person_id)
     year = year or local_today().year
-    _check_contribution_use(person, kind)
+    policy = _check_contribution_use(person, kind)
     locks.person(person_id)  # the lock order (backend.services.locks): person, then the account ledger.post moves
     if amount_fen <= 0:
         raise Unprocessable("缴费金额须大于0", reason="amount_invalid")
-    beneficiary = _beneficiary(person, kind, relative_id_number)
-    reference = "self" if beneficiary is None else hashlib.sha256(beneficiary.encode()).hexdigest()[:16]
-    business_key = f"contribution:{kind}:{account.id}:{year}:{reference}"
+    beneficiary = _beneficiary(person, kind, relation, relative_name, relative_id_number,
+                               policy.account.contribution_relations)
     already_paid = Conflict(f"{year}年度的该项缴费已由个人账户支付", reason="contribution_already_paid", year=year)
-    if ledger.find(business_key) is not None:
+    if _contribution_paid(kind, beneficiary.id_number, year):
         raise already_paid
+    reference = hashlib.sha256(beneficiary.id_number.encode()).hexdigest()[:16]
+    business_key = f"contribution:{kind}:{account.id}:{year}:{reference}"
+    masked = mask_id_number(beneficiary.id_number)
     if kind == "resident_insurance":
-        draft = rules.resident_contribution_for_relative(account.id, mask_id_number(beneficiary), amount_fen,
-                                                         business_key)
+        draft = rules.resident_contribution_for_relative(
+            account.id, f"{RELATION_LABELS[beneficiary.relation]} {beneficiary.name}（{masked}）", amount_fen,
+            business_key)
     else:
         draft = rules.ltc_contribution(account.id, amount_fen, business_key)
     try:
@@ -258,18 +269,24 @@ def pay_contribution(person_id: int, *, kind: str, amount_fen: int, relative_id_
     except IntegrityError:  # the same payment, committed by a concurrent request a moment ago
         db.session.rollback()
         raise already_paid from None
+    db.session.add(AccountContribution(
+        individual_account_id=account.id, posting_id=posting.id, kind=kind, year=year, relation=beneficiary.relation,
+        beneficiary_name=beneficiary.name, beneficiary_id_number=beneficiary.id_number, amount_fen=amount_fen))
     db.session.refresh(account)
-    masked = mask_id_number(beneficiary) if beneficiary else None
     audit.record("person", person_id, "account.contribution", "individual_account", account.id, kind=kind,
-                 amount_fen=amount_fen, year=year, beneficiary=masked or "self")
+                 amount_fen=amount_fen, year=year, beneficiary=masked, relation=beneficiary.relation)
     notifications.notify(person_id, "account_contribution", "个人账户缴费成功",
-                         f"个人账户已支付{year}年度{KIND_LABELS[draft.kind]}{fen_to_yuan(amount_fen)}元。",
+                         f"个人账户已支付{beneficiary.label}{year}年度{KIND_LABELS[draft.kind]}{fen_to_yuan(amount_fen)}元。",
                          dedupe_key=f"contribution:{posting.id}", data={"kind": kind, "year": year})
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same beneficiary's contribution committed by a concurrent request
+        db.session.rollback()
+        raise already_paid from None
     return {
         "kind": kind, "year": year, "amount": fen_to_yuan(amount_fen),
-        "beneficiary": {"self": beneficiary is None, "id_number_masked": masked},
-        "balance": fen_to_yuan(account.balance_fen), "occurred_at": posting.occurred_at,
+        "beneficiary": beneficiary.view(), "balance": fen_to_yuan(account.balance_fen),
+        "occurred_at": posting.occurred_at,
     }
 
 
@@ -326,7 +343,7 @@ def pay_out_balance(person_id: int, *, business_key: str, continue_in_use: bool 
     return amount
 
 
-def _check_contribution_use(person: Person, kind: str) -> None:
+def _check_contribution_use(person: Person, kind: str) -> Policy:
     policy = policies.in_force(person.region_code, local_today())
     excluded = dict(policy.account.excluded_uses)
     if kind in excluded:
@@ -337,23 +354,64 @@ def _check_contribution_use(person: Person, kind: str) -> None:
                             supported=sorted(CONTRIBUTION_USES))
     if CONTRIBUTION_USES[kind] not in dict(policy.account.allowed_uses):
         raise Unprocessable("现行政策不允许个人账户支付该项缴费", reason="use_not_allowed", use=kind)
+    return policy
 
 
-def _beneficiary(person: Person, kind: str, relative_id_number: str | None) -> str | None:
-    """The relative's ID number, or None when the person pays for themselves (长护险 only)."""
+@dataclass(frozen=True)
+class Beneficiary:
+    """Whom a contribution pays for: the account's owner ("self") or a relative named as in a grant."""
+
+    relation: str
+    name: str
+    id_number: str
+
+    @property
+    def label(self) -> str:
+        return "本人" if self.relation == "self" else f"{RELATION_LABELS[self.relation]}{self.name}"
+
+    def view(self) -> dict[str, Any]:
+        return {"self": self.relation == "self", "relation": self.relation,
+                "relation_label": "本人" if self.relation == "self" else RELATION_LABELS[self.relation],
+                "name": self.name, "id_number_masked": mask_id_number(self.id_number)}
+
+
+def _beneficiary(person: Person, kind: str, relation: str | None, name: str | None, relative_id_number: str | None,
+                 allowed: frozenset[str]) -> Beneficiary:
+    """The person paid for; a relative must be a spouse, parent or child whose ID number fits the relation."""
     if not relative_id_number:
         if kind == "resident_insurance":
             raise Unprocessable("请填写参加居民医保的家庭成员的身份证号码", reason="relative_required")
-        return None
+        return Beneficiary("self", person.name, person.id_number)
     number = identity.checked_id_number(relative_id_number, "家庭成员")
     if number == person.id_number:
         if kind == "resident_insurance":
             raise Unprocessable("职工本人不能参加城乡居民医保", reason="relative_is_self")
-        return None
-    if kind == "resident_insurance" and db.session.scalar(select(Person.id).where(Person.id_number == number)):
+        return Beneficiary("self", person.name, person.id_number)
+    if not relation:
+        raise Unprocessable("请填写与该家庭成员的关系", reason="relation_required")
+    if not name or not name.strip():
+        raise Unprocessable("请填写该家庭成员的姓名", reason="relative_name_required")
+    if relation not in allowed:
+        names = "、".join(RELATION_LABELS[r] for r in RELATION_LABELS if r in allowed)
+        raise Unprocessable(f"个人账户只能为{names}缴费", reason="relation_not_allowed", relation=relation,
+                            allowed=sorted(allowed))
+    try:
+        check_relation(person.id_number, number, relation)
+    except RelationImplausible as refusal:
+        raise Unprocessable(refusal.message, reason=str(refusal.reason)) from None
+    insured = db.session.scalar(select(Person).where(Person.id_number == number))
+    if insured is not None and insured.name != name.strip():
+        raise Unprocessable("家庭成员姓名与身份证号码不匹配", reason="relative_name_mismatch")
+    if kind == "resident_insurance" and insured is not None:
         # Employees are insured by the employee scheme; 居民医保 is for relatives without it.
         raise Unprocessable("该家庭成员已参加职工医保，无需缴纳居民医保", reason="relative_has_employee_insurance")
-    return number
+    return Beneficiary(relation, name.strip(), number)
+
+
+def _contribution_paid(kind: str, beneficiary_id_number: str, year: int) -> bool:
+    return db.session.scalar(select(AccountContribution.id).where(
+        AccountContribution.kind == kind, AccountContribution.beneficiary_id_number == beneficiary_id_number,
+        AccountContribution.year == year)) is not None
 
 
 def _close(account: IndividualAccount, reason: str) -> None:
@@ -391,8 +449,15 @@ def _institutions(institution_ids: set[int]) -> dict[int, Institution]:
     return {i.id: i for i in db.session.scalars(select(Institution).where(Institution.id.in_(institution_ids)))}
 
 
+def _contributions(posting_ids: set[int]) -> dict[int, Beneficiary]:
+    if not posting_ids:
+        return {}
+    rows = db.session.scalars(select(AccountContribution).where(AccountContribution.posting_id.in_(posting_ids)))
+    return {row.posting_id: Beneficiary(row.relation, row.beneficiary_name, row.beneficiary_id_number) for row in rows}
+
+
 def _entry_view(entry: LedgerEntry, posting: LedgerPosting, person_id: int, names: dict[int, str],
-                places: dict[int, Institution]) -> dict[str, Any]:
+                places: dict[int, Institution], paid_for: dict[int, Beneficiary]) -> dict[str, Any]:
     kind = rules.PostingKind(posting.kind)
     institution = places.get(posting.institution_id)
     return {
@@ -406,6 +471,7 @@ def _entry_view(entry: LedgerEntry, posting: LedgerPosting, person_id: int, name
         "settlement_id": posting.settlement_id,
         "by": _who(posting.actor_person_id, person_id, names) if kind not in CREDIT_KINDS else None,
         "institution": {"code": institution.code, "name": institution.name} if institution else None,
+        "paid_for": paid_for[posting.id].view() if posting.id in paid_for else None,
     }
 
 
@@ -415,7 +481,7 @@ def _who(actor_person_id: int | None, person_id: int, names: dict[int, str]) -> 
         return None
     if actor_person_id == person_id:
         return {"name": names.get(actor_person_id), "relation": "self", "relation_label": "本人"}
-    from backend.services.sharing import RELATION_LABELS, relation_between  # see transfer_out
+    from backend.services.sharing import relation_between  # see transfer_out
 
     relation = relation_between(person_id, actor_person_id)
     return {"name": names.get(actor_person_id), "relation": relation,

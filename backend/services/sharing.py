@@ -65,7 +65,8 @@ def grant(owner_person_id: int, *, relative_name: str, relative_id_number: str, 
     """Authorise a relative to use the owner's account, effective at once. Commits.
 
     422 promise_not_accepted / id_number_invalid / relative_not_found / self_grant / relation_not_allowed /
-    relative_not_insured / different_region / account_closed; 409 already_granted.
+    relation_age_implausible / relation_sex_mismatch / relative_not_insured / different_region / account_closed;
+    409 already_granted.
     """
     _check_channel(channel)
     if not promise_accepted:
@@ -249,7 +250,8 @@ def _require_open_account(owner: Person) -> None:
 
 
 def _snapshot(person: Person) -> SharingPerson:
-    return SharingPerson(person_id=person.id, region=person.region_code, status=person.status)
+    return SharingPerson(person_id=person.id, region=person.region_code, status=person.status,
+                         id_number=person.id_number)
 
 
 def _refuse(refusal: SharingRefused) -> None:

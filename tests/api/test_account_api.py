@@ -10,20 +10,22 @@ from sqlalchemy import func, select
 
 from backend.domain import ledger as rules
 from backend.extensions import db
-from backend.models import Institution, LedgerEntry, LedgerPosting, Settlement, SharingGrant, new_public_id, utcnow
+from backend.models import AccountContribution, Institution, LedgerEntry, LedgerPosting, Settlement, SharingGrant, new_public_id, utcnow
 from backend.models.settlements import AMOUNT_COLUMNS
 from backend.services import accounts, credits
 from tests.conftest import valid_id_number
 
 ACCOUNT = "/api/v1/account"
 CONTRIBUTIONS = "/api/v1/account/contributions"
-# A child with no employee insurance (not an insured employee here), for whom 居民医保 may be paid.
+# A daughter with no employee insurance (not an insured employee here), for whom 居民医保 may be paid.
 CHILD_ID = valid_id_number("64010420150601002")
+CHILD = {"relation": "daughter", "relative_name": "张小花", "relative_id_number": CHILD_ID}
+OWNER_ID = valid_id_number("64010419850612032")  # born 1985-06-12, a woman (17th digit even)
 
 
 @pytest.fixture
 def owner(make_person):
-    return make_person(name="李娜", opening_balance_fen=120_000, contribution_base_fen=600_000,
+    return make_person(id_number=OWNER_ID, name="李娜", opening_balance_fen=120_000, contribution_base_fen=600_000,
                        contribution_paid_through=credits.month_of(credits.local_today()))
 
 
@@ -91,8 +93,8 @@ def test_the_journal_filters_by_kind_and_year(client, owner, person_headers):
 
 
 def test_paying_a_childs_resident_contribution_posts_the_nx_31_entries_in_both_funds(client, owner, person_headers):
-    paid = client.post(CONTRIBUTIONS, json={"kind": "resident_insurance", "amount": "380.00",
-                                            "relative_id_number": CHILD_ID}, headers=person_headers(owner))
+    paid = client.post(CONTRIBUTIONS, json={"kind": "resident_insurance", "amount": "380.00", **CHILD},
+                       headers=person_headers(owner))
     assert paid.status_code == 201, paid.json
     assert (paid.json["amount"], paid.json["balance"]) == ("380.00", "820.00")
     assert paid.json["beneficiary"]["self"] is False and CHILD_ID not in paid.get_data(as_text=True)
@@ -116,7 +118,7 @@ def test_paying_ones_own_long_term_care_contribution_posts_the_nx_31_ltc_entries
 
 
 def test_the_same_contribution_is_paid_once_a_year(client, owner, person_headers):
-    body = {"kind": "resident_insurance", "amount": "380", "relative_id_number": CHILD_ID, "year": 2026}
+    body = {"kind": "resident_insurance", "amount": "380", **CHILD, "year": 2026}
     assert client.post(CONTRIBUTIONS, json=body, headers=person_headers(owner)).status_code == 201
     again = client.post(CONTRIBUTIONS, json=body, headers=person_headers(owner))
     assert (again.status_code, again.json["errors"]["reason"]) == (409, "contribution_already_paid")
@@ -136,17 +138,18 @@ def test_uses_outside_the_accounts_scope_are_refused(client, owner, person_heade
 
 
 def test_resident_insurance_is_not_for_oneself_or_for_an_insured_employee(client, owner, make_person, person_headers):
-    employee = make_person(name="在职亲属")
+    employee = make_person(id_number=valid_id_number("64010420050101001"), name="在职亲属")  # a son, born 2005
     for relative, reason in ((owner, "relative_is_self"), (employee, "relative_has_employee_insurance")):
-        response = client.post(CONTRIBUTIONS, json={"kind": "resident_insurance", "amount": "380",
+        response = client.post(CONTRIBUTIONS, json={"kind": "resident_insurance", "amount": "380", "relation": "son",
+                                                    "relative_name": relative.name,
                                                     "relative_id_number": relative.id_number},
                                headers=person_headers(owner))
         assert (response.status_code, response.json["errors"]["reason"]) == (422, reason)
 
 
 def test_an_overdraft_is_409_and_writes_nothing(client, owner, person_headers):
-    response = client.post(CONTRIBUTIONS, json={"kind": "resident_insurance", "amount": "1200.01",
-                                                "relative_id_number": CHILD_ID}, headers=person_headers(owner))
+    response = client.post(CONTRIBUTIONS, json={"kind": "resident_insurance", "amount": "1200.01", **CHILD},
+                           headers=person_headers(owner))
     assert (response.status_code, response.json["errors"]["reason"]) == (409, "insufficient_balance")
     assert journal_rows() == (1, 2)
     assert client.get(ACCOUNT, headers=person_headers(owner)).json["balance"] == "1200.00"
@@ -156,3 +159,52 @@ def test_a_malformed_amount_is_a_validation_error(client, owner, person_headers)
     response = client.post(CONTRIBUTIONS, json={"kind": "long_term_care", "amount": "12.345"},
                            headers=person_headers(owner))
     assert response.status_code == 422
+
+
+STRANGER_ID = valid_id_number("15010219900101002")
+
+
+@pytest.mark.parametrize("relative, reason", [
+    ({"relation": "sibling", "relative_name": "路人", "relative_id_number": STRANGER_ID}, "relation_not_allowed"),
+    ({"relation": "friend", "relative_name": "路人", "relative_id_number": STRANGER_ID}, "relation_not_allowed"),
+    ({"relative_name": "路人", "relative_id_number": STRANGER_ID}, "relation_required"),
+    ({"relation": "daughter", "relative_id_number": STRANGER_ID}, "relative_name_required"),
+    # NM §4 / NX §31: spouse, parents, children — and the relation must fit the ID numbers (born 1990 is no
+    # daughter of a woman born 1985; a man is no daughter at all).
+    ({"relation": "daughter", "relative_name": "路人", "relative_id_number": STRANGER_ID}, "relation_age_implausible"),
+    ({"relation": "daughter", "relative_name": "路人", "relative_id_number": valid_id_number("64010420150601001")},
+     "relation_sex_mismatch"),
+    ({"relation": "mother", "relative_name": "路人", "relative_id_number": STRANGER_ID}, "relation_age_implausible"),
+])
+def test_contributions_are_paid_only_for_a_spouse_parent_or_child_the_id_numbers_agree_with(
+        client, owner, person_headers, relative, reason):
+    for kind in ("resident_insurance", "long_term_care"):
+        response = client.post(CONTRIBUTIONS, json={"kind": kind, "amount": "100", **relative},
+                               headers=person_headers(owner))
+        assert (response.status_code, response.json["errors"]["reason"]) == (422, reason)
+        assert response.json["message"]
+    assert journal_rows() == (1, 2)  # nothing written
+    assert db.session.scalar(select(func.count()).select_from(AccountContribution)) == 0
+
+
+def test_a_contribution_is_booked_for_the_relative_it_pays_for(client, owner, person_headers):
+    paid = client.post(CONTRIBUTIONS, json={"kind": "resident_insurance", "amount": "380", **CHILD},
+                       headers=person_headers(owner))
+    assert paid.status_code == 201, paid.json
+    assert paid.json["beneficiary"] == {"self": False, "relation": "daughter", "relation_label": "女儿",
+                                        "name": "张小花", "id_number_masked": "640104********" + CHILD_ID[-4:]}
+    booked = db.session.scalar(select(AccountContribution))
+    assert (booked.relation, booked.beneficiary_id_number, booked.amount_fen) == ("daughter", CHILD_ID, 38_000)
+    journal = client.get(f"{ACCOUNT}/entries", query_string={"kind": "resident_contribution"},
+                         headers=person_headers(owner)).json
+    assert journal[0]["paid_for"]["name"] == "张小花" and "女儿" in journal[0]["memo"]
+    assert CHILD_ID not in json.dumps(journal, ensure_ascii=False)
+
+
+def test_a_relatives_contribution_for_a_year_is_paid_once_whoever_pays_it(client, owner, make_person,
+                                                                          person_headers):
+    father = make_person(id_number=valid_id_number("64010419830303001"), name="张父", opening_balance_fen=50_000)
+    body = {"kind": "resident_insurance", "amount": "380", **CHILD, "year": 2026}
+    assert client.post(CONTRIBUTIONS, json=body, headers=person_headers(owner)).status_code == 201
+    again = client.post(CONTRIBUTIONS, json=body, headers=person_headers(father))
+    assert (again.status_code, again.json["errors"]["reason"]) == (409, "contribution_already_paid")

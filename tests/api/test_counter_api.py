@@ -15,6 +15,7 @@ from backend.models import AuditLog, LedgerPosting, SharingGrant, StaffUser
 from backend import demo
 from backend.services import accounts, tokens
 from tests.conftest import valid_id_number
+from tests.identities import id_number
 
 COUNTER = "/api/v1/staff/counter/sharing/grants"
 SIGNED_PDF = b"%PDF-1.4\n% signed promise, scanned at the counter\n%%EOF\n"
@@ -28,8 +29,9 @@ def uploads_in_tmp(app, tmp_path):
 
 @pytest.fixture
 def family(make_person):
-    owner = make_person(name="马海", person_type="retired", opening_balance_fen=260_000)
-    son = make_person(name="马小军")
+    owner = make_person(id_number=id_number("19620109", male=True), name="马海", person_type="retired",
+                        opening_balance_fen=260_000)
+    son = make_person(id_number=id_number("19900101", male=True), name="马小军")
     return owner, son
 
 
@@ -130,6 +132,12 @@ def test_the_policy_checks_apply_at_the_counter_too(client, family, make_person,
     assert (unknown.status_code, unknown.json["errors"]["reason"]) == (422, "owner_not_found")
     cousin = grant_at_counter(client, headers, owner, son, relation="cousin")
     assert (cousin.status_code, cousin.json["errors"]["reason"]) == (422, "relation_not_allowed")
+    # The son born 28 years after the owner cannot be his father, nor a man his daughter (ID numbers).
+    for relation, reason in (("father", "relation_age_implausible"), ("daughter", "relation_sex_mismatch")):
+        wrong = grant_at_counter(client, headers, owner, son, relation=relation)
+        assert (wrong.status_code, wrong.json["errors"]["reason"]) == (422, reason)
+        assert wrong.json["message"]
+    assert db.session.scalar(select(SharingGrant.id).where(SharingGrant.owner_person_id == owner.id)) is None
 
 
 # --- closing an account: transfer-out (NX §8) and the one-time payout (NX §9) -------------------------------

@@ -11,14 +11,16 @@ from backend.extensions import db
 from backend.models import Accumulator, AccumulatorEntry, Institution, SharingGrant
 from backend import demo
 from tests.conftest import signed_request
+from tests.identities import id_number
 
 GRANTS = "/api/v1/sharing/grants"
 
 
 @pytest.fixture
 def family(make_person):
-    owner = make_person(name="刘强", opening_balance_fen=100_000)
-    mother = make_person(name="孙秀英", person_type="retired", opening_balance_fen=1_000)
+    owner = make_person(id_number=id_number("19820305", male=True), name="刘强", opening_balance_fen=100_000)
+    mother = make_person(id_number=id_number("19550618", male=False), name="孙秀英", person_type="retired",
+                         opening_balance_fen=1_000)
     return owner, mother
 
 
@@ -78,7 +80,7 @@ def test_granting_to_oneself_is_refused(client, family, person_headers):
 
 def test_a_relative_insured_elsewhere_is_refused(client, family, make_person, person_headers):
     owner, _ = family
-    elsewhere = make_person(name="外地亲属", region="nm")
+    elsewhere = make_person(id_number=id_number("20080101", male=True, area="150102"), name="外地亲属", region="nm")
     response = client.post(GRANTS, json=grant_body(elsewhere, relation="son"), headers=person_headers(owner))
     assert (response.status_code, response.json["errors"]["reason"]) == (422, "different_region")
 
@@ -152,8 +154,9 @@ def pharmacy_purchase(client, pharmacy, person, order_no):
 
 def test_sharing_end_to_end_at_a_pharmacy(client, pharmacy, make_person, person_headers):
     pytest.importorskip("backend.services.settlements")
-    owner = make_person(name="张伟", opening_balance_fen=100_000)
-    father = make_person(name="张建国", person_type="retired", opening_balance_fen=1_000)
+    owner = make_person(id_number=id_number("19850612", male=True), name="张伟", opening_balance_fen=100_000)
+    father = make_person(id_number=id_number("19580315", male=True), name="张建国", person_type="retired",
+                         opening_balance_fen=1_000)
     grant_id = client.post(GRANTS, json=grant_body(father, relation="father"),
                            headers=person_headers(owner)).json["grant_id"]
     shared = pharmacy_purchase(client, pharmacy, father, "P-1")

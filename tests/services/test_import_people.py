@@ -76,3 +76,25 @@ def test_a_quoted_field_spanning_lines_keeps_the_reported_line_numbers_true(run_
     result = run_import(HEADER + f'{BOB},"巴\n图",nm,retired,active,0,0,,\n'
                                  f"{ALICE},李梅,nx,employed,active,abc,0,,\n")
     assert "line 4:" in result.output  # the second record starts on the file's fourth line
+
+
+def test_a_blank_amount_that_does_not_apply_to_the_row_means_not_applicable(run_import):
+    # DESIGN §4.13: an employed person has no fixed monthly credit, a retiree no contribution base.
+    result = run_import(HEADER + f"{ALICE},李梅,nx,employed,active,6000,,,\n"
+                                 f"{BOB},巴图,nm,retired,active,,0,,\n")
+    assert result.exit_code == 0, result.output
+    people = _people()
+    assert (people[ALICE].contribution_base_fen, people[ALICE].monthly_credit_fen) == (600000, 0)
+    assert (people[BOB].contribution_base_fen, people[BOB].monthly_credit_fen) == (0, 0)
+
+
+@pytest.mark.parametrize("row, column", [
+    (f"{ALICE},李梅,nx,employed,active,,0,,\n", "contribution_base"),  # blank, but it applies
+    (f"{ALICE},李梅,nx,employed,active,6000,abc,,\n", "monthly_credit"),  # does not apply, but malformed
+    (f"{BOB},巴图,nm,retired,active,1x,0,,\n", "contribution_base"),
+])
+def test_a_blank_amount_that_applies_or_a_malformed_one_is_still_refused(run_import, row, column):
+    result = run_import(HEADER + row)
+    assert result.exit_code == 1
+    assert f"line 2: {column}" in result.output
+    assert _people() == {}

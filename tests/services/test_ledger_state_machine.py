@@ -20,6 +20,7 @@ from backend.extensions import db
 from backend.models import IndividualAccount, LedgerEntry, Settlement
 from backend.models.settlements import AMOUNT_COLUMNS
 from backend.services import accounts, credits, ledger, sharing
+from tests.identities import id_number
 
 TODAY = dt.date(2026, 11, 22)
 SIGNED = case((LedgerEntry.side == "credit", LedgerEntry.amount_fen), else_=-LedgerEntry.amount_fen)
@@ -37,10 +38,13 @@ def machine(app, make_person):
 
         def __init__(self):
             super().__init__()
-            self.father = make_person(name="父亲", person_type="retired", opening_balance_fen=2_000)
+            self.father = make_person(id_number=id_number("19550101", male=True), name="父亲", person_type="retired",
+                                      opening_balance_fen=2_000)
             self.children = {
-                "son": make_person(name="儿子", opening_balance_fen=15_000, contribution_paid_through="2026-10"),
-                "daughter": make_person(name="女儿", opening_balance_fen=8_000, contribution_paid_through="2026-10"),
+                "son": make_person(id_number=id_number("19800101", male=True), name="儿子", opening_balance_fen=15_000,
+                                   contribution_paid_through="2026-10"),
+                "daughter": make_person(id_number=id_number("19820101", male=False), name="女儿",
+                                        opening_balance_fen=8_000, contribution_paid_through="2026-10"),
             }
             self.active = {}  # child → active grant id
             self.expected = total_balance()

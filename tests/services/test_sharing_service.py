@@ -20,13 +20,15 @@ from backend.models import (
 )
 from backend.models.settlements import AMOUNT_COLUMNS
 from backend.services import accounts, sharing
+from tests.identities import id_number
 
 
 @pytest.fixture
 def family(make_person):
     """张家 in Ningxia: the owner with money, the father with a little, and a stranger."""
-    owner = make_person(name="张伟", opening_balance_fen=50_000)
-    father = make_person(name="张建国", person_type="retired", opening_balance_fen=1_000)
+    owner = make_person(id_number=id_number("19850612", male=True), name="张伟", opening_balance_fen=50_000)
+    father = make_person(id_number=id_number("19580315", male=True), name="张建国", person_type="retired",
+                         opening_balance_fen=1_000)
     return owner, father
 
 
@@ -145,13 +147,14 @@ def test_a_relative_unknown_to_the_agency_is_refused(app, family, make_person):
 
 def test_a_relative_insured_in_another_region_is_refused(app, family, make_person):
     owner, _ = family
-    mother_in_nm = make_person(name="孙秀英", region="nm", person_type="retired")
+    mother_in_nm = make_person(id_number=id_number("19550618", male=False, area="150102"), name="孙秀英", region="nm",
+                               person_type="retired")
     assert refused(Unprocessable, grant_to, owner, mother_in_nm, relation="mother") == "different_region"
 
 
 def test_a_relative_whose_insurance_ended_is_refused(app, family, make_person):
     owner, _ = family
-    ended = make_person(name="已终止", status="terminated")
+    ended = make_person(id_number=id_number("20100101", male=True), name="已终止", status="terminated")
     assert refused(Unprocessable, grant_to, owner, ended, relation="son") == "relative_not_insured"
 
 
@@ -215,3 +218,18 @@ def test_the_demo_families_are_seeded_once(app, make_person):
     assert demo_sharing.seed() == 0
     pairs = {(g.relation, g.status) for g in db.session.scalars(select(SharingGrant))}
     assert pairs == {("father", "active"), ("mother", "active")}
+
+
+@pytest.mark.parametrize("relative_birth, male, relation, reason", [
+    ("19570212", False, "daughter", "relation_age_implausible"),  # the issue's 乌云 named as 刘强's daughter
+    ("20100101", True, "daughter", "relation_sex_mismatch"),
+    ("19800101", True, "father", "relation_age_implausible"),  # five years older is no father
+    ("19600101", False, "father", "relation_sex_mismatch"),
+    ("19860101", True, "spouse", "relation_sex_mismatch"),
+])
+def test_a_relation_the_id_numbers_rule_out_is_refused_and_nothing_is_written(app, family, make_person,
+                                                                              relative_birth, male, relation, reason):
+    owner, _ = family
+    relative = make_person(id_number=id_number(relative_birth, male=male), name="亲属")
+    assert refused(Unprocessable, grant_to, owner, relative, relation=relation) == reason
+    assert db.session.scalar(select(func.count()).select_from(SharingGrant)) == 0
