@@ -15,10 +15,11 @@ from backend.models import AuditLog, LedgerPosting, SharingGrant, StaffUser
 from backend import demo
 from backend.services import accounts, tokens
 from tests.conftest import valid_id_number
+from tests.files import pdf
 from tests.identities import id_number
 
 COUNTER = "/api/v1/staff/counter/sharing/grants"
-SIGNED_PDF = b"%PDF-1.4\n% signed promise, scanned at the counter\n%%EOF\n"
+SIGNED_PDF = pdf("signed promise, scanned at the counter")
 
 
 @pytest.fixture(autouse=True)

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.models import IndividualAccount, LedgerPosting, StaffUser
 from backend.services import tokens
+from tests.files import pdf, png
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n" + b"%" * 64
+PNG = png()
+PDF = pdf()
 ROLES = {"reviewer1": ["first_reviewer"], "reviewer2": ["second_reviewer"], "leader1": ["leader"],
          "leader2": ["leader"]}
 BANK = {"bank_name": "宁夏银行", "account_number": "6222020011112345", "account_name": "继承人"}

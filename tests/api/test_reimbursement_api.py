@@ -14,10 +14,11 @@ from backend.models import Application, Attachment, Institution, StaffUser
 from backend.services import tokens
 from backend.services.benefits import local_today
 from tests.conftest import signed_request
+from tests.files import pdf, png
 
 VISIT = local_today() - dt.timedelta(days=3)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n" + b"%" * 64
+PNG = png()
+PDF = pdf()
 
 
 @pytest.fixture

@@ -20,10 +20,11 @@ from backend.models import (
 )
 from backend.services import benefits, policies, tokens
 from backend.services.benefits import local_today
+from tests.files import pdf, png
 
 VISIT = local_today() - dt.timedelta(days=2)
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n" + b"%" * 64
+PNG = png()
+PDF = pdf()
 ROLES = {"reviewer1": ["first_reviewer"], "reviewer2": ["second_reviewer"], "leader1": ["leader"],
          "leader2": ["leader"], "veteran": ["first_reviewer", "second_reviewer", "leader"], "admin1": ["admin"]}
 

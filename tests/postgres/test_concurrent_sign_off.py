@@ -13,11 +13,12 @@ from backend.models import AccumulatorEntry, Application, ReviewStepRecord, Sett
 from backend.services import applications, reimbursements
 from backend.services.benefits import local_today
 from tests.conftest import POSTGRES, run_together
+from tests.files import pdf
 
 pytestmark = [pytest.mark.skipif(not POSTGRES, reason="needs TEST_DATABASE_URL: real concurrency needs PostgreSQL"),
               pytest.mark.real_commits]
 
-PDF = b"%PDF-1.4\n" + b"%" * 64
+PDF = pdf()
 
 
 def _staff(username: str, role: str) -> StaffUser:

@@ -14,9 +14,10 @@ from backend.models import Application, AuditLog, Notification, ReviewStepRecord
 from backend.models.applications import InvoiceClaim
 from backend.services import applications, outbox, reimbursements
 from backend.services.benefits import local_today
+from tests.files import jpeg, pdf, png
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n" + b"%" * 64
+PNG = png()
+PDF = pdf()
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_an_application_waits_outside_the_queue_until_its_materials_are_uploaded
     assert {m["kind"]: m["missing"] for m in view["missing_materials"]} == {"invoice": 1, "fee_list": 1}
     assert application_id not in _queue_ids(staff("reviewer1"))
 
-    applications.add_attachment(person.id, application_id, "invoice", "发票.jpg", b"\xff\xd8\xff" + b"\x00" * 64)
+    applications.add_attachment(person.id, application_id, "invoice", "发票.jpg", jpeg())
     applications.add_attachment(person.id, application_id, "fee_list", "清单.png", PNG)
 
     assert applications.status_view(person.id, application_id)["missing_materials"] == []
