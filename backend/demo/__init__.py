@@ -6,6 +6,9 @@ Safe to run again: everything is looked up by its natural key first and updated 
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from backend.demo import applications, settlements, sharing
@@ -32,6 +35,11 @@ DEMO_PEOPLE = (
     ("150102195702120423", "乌云", "nm", "retired", "active", 0, 1800, "150000", "区本级退休人员"),
     ("150104199211300519", "高磊", "nm", "employed", "arrears", 6000, 300, "150000", "单位欠费中"),
 )
+
+# The status history the core system would have sent: 高磊's employer stopped paying after June 2026, so his
+# visits up to then are paid and later ones are not (NM §13). Given once, when the person is first seeded.
+DEMO_STATUS_HISTORY = {"150104199211300519": (("active", "2020-01-01"), ("arrears", "2026-07-01"))}
+DEMO_PAID_THROUGH = {"150104199211300519": "2026-06"}  # everyone else: 2026-10
 
 # (code, name, kind, level, grade, region, is_chronic_certifier)
 DEMO_INSTITUTIONS = (
@@ -60,7 +68,11 @@ def demo_secret(code: str) -> str:
 def seed() -> dict[str, int]:
     seed_parties()
     for row in DEMO_PEOPLE:
-        people.upsert(_record(*row))
+        record = _record(*row)
+        if people.by_id_number(record.id_number) is None:
+            for status, since in DEMO_STATUS_HISTORY.get(record.id_number, ()):
+                people.upsert(replace(record, status=status, status_effective_from=dt.date.fromisoformat(since)))
+        people.upsert(record)
     db.session.commit()
     applications.seed()
     sharing.seed()
@@ -82,7 +94,7 @@ def _record(id_number, name, region, person_type, status, base_yuan, balance_yua
     return PersonRecord(
         id_number=id_number, name=name, region=region, person_type=person_type, status=status,
         contribution_base_fen=base_yuan * 100, monthly_credit_fen=0, opening_balance_fen=balance_yuan * 100,
-        contribution_paid_through="2026-10", pool_code=pool,
+        contribution_paid_through=DEMO_PAID_THROUGH.get(id_number, "2026-10"), pool_code=pool,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from backend.domain.identity import InvalidIdNumber, validate_id_number
@@ -39,6 +39,7 @@ class PersonRecord:
     contribution_paid_through: str | None = None
     pool_code: str | None = None
     living_out_of_province: bool = False
+    status_effective_from: dt.date | None = None  # None: the day of the import
 
 
 class InvalidPersonRow(ValueError):
@@ -86,6 +87,7 @@ def parse_person_row(row: Mapping[str, str | None], today: dt.date) -> PersonRec
     paid_through = value.get("contribution_paid_through") or None
     if paid_through and not PERIOD.match(paid_through):
         problems.append(f"contribution_paid_through: {paid_through!r} is not YYYY-MM")
+    effective_from = _effective_from(value.get("status_effective_from", ""), today, problems)
     if problems:
         raise InvalidPersonRow(problems)
     return PersonRecord(
@@ -93,6 +95,7 @@ def parse_person_row(row: Mapping[str, str | None], today: dt.date) -> PersonRec
         contribution_base_fen=base or 0, monthly_credit_fen=credit or 0, opening_balance_fen=opening,
         contribution_paid_through=paid_through, pool_code=value.get("pool") or None,
         living_out_of_province=value.get("living_out_of_province", "").lower() in TRUE_WORDS,
+        status_effective_from=effective_from,
     )
 
 
@@ -102,3 +105,49 @@ def _id_number(raw: str, today: dt.date, problems: list[str]) -> str:
     except InvalidIdNumber as exc:
         problems.append(f"id_number: invalid ({exc.reason})")
         return ""
+
+
+def _effective_from(text: str, today: dt.date, problems: list[str]) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"status_effective_from: {text!r} is not YYYY-MM-DD")
+        return None
+    if day > today:
+        problems.append(f"status_effective_from: {text} is after today")
+        return None
+    return day
+
+
+# --- the status in force on a date ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: str
+    effective_from: dt.date
+
+
+def status_on(history: Sequence[StatusChange], on_date: dt.date, current: str) -> str:
+    """The status in force on the date: the last change effective on or before it (for one day, the one recorded
+    last). Before the first known change, the first known status — nothing older is known; no history at all:
+    ``current``. ``history`` comes in the order it was recorded."""
+    in_force = [change for change in history if change.effective_from <= on_date]
+    if in_force:
+        return max(enumerate(in_force), key=lambda pair: (pair[1].effective_from, pair[0]))[1].status
+    if history:
+        return min(enumerate(history), key=lambda pair: (pair[1].effective_from, pair[0]))[1].status
+    return current
+
+
+def status_for_benefits(status: str, on_date: dt.date, contribution_paid_through: str | None) -> str:
+    """Arrears on a day whose month the contributions cover count as active: back-payment restores the benefits
+    (NM §13), so a visit in a month paid through is paid even while the person is in arrears today."""
+    if status == "arrears" and contribution_paid_through and month_of(on_date) <= contribution_paid_through:
+        return "active"
+    return status
+
+
+def month_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"

@@ -7,7 +7,14 @@ from backend.models.base import Base, new_public_id, utcnow
 from backend.models.chat import ChatEscalation, ChatMessage
 from backend.models.institutions import Institution
 from backend.models.monitoring import MonitoringFlag
-from backend.models.people import ChronicQualification, HospitalStay, Person, PlatformBinding, Region
+from backend.models.people import (
+    ChronicQualification,
+    HospitalStay,
+    Person,
+    PersonStatusChange,
+    PlatformBinding,
+    Region,
+)
 from backend.models.platform import AuditLog, IdempotencyRecord, Notification, OutboxMessage
 from backend.models.policy import PolicyVersion
 from backend.models.settlements import (
@@ -26,7 +33,7 @@ __all__ = [
     "AccountContribution", "Accumulator", "AccumulatorEntry", "Application", "Attachment", "AuditLog", "Base", "ChatEscalation",
     "ChatMessage", "ChronicQualification", "ClearingReport", "HospitalStay", "IdempotencyRecord",
     "IndividualAccount", "Institution", "InvoiceRecord", "LedgerAccount", "LedgerEntry", "LedgerPosting",
-    "MonitoringFlag", "Notification", "OutboxMessage", "Person", "PlatformBinding", "PolicyVersion", "RefreshToken",
-    "Region", "ReviewStepRecord", "Settlement", "SettlementLine", "SettlementRefund", "SharingGrant", "StaffSession",
-    "StaffUser", "new_public_id", "utcnow",
+    "MonitoringFlag", "Notification", "OutboxMessage", "Person", "PersonStatusChange", "PlatformBinding",
+    "PolicyVersion", "RefreshToken", "Region", "ReviewStepRecord", "Settlement", "SettlementLine", "SettlementRefund",
+    "SharingGrant", "StaffSession", "StaffUser", "new_public_id", "utcnow",
 ]

@@ -48,6 +48,26 @@ class Person(Base):
     bindings: Mapped[list[PlatformBinding]] = relationship(back_populates="person")
 
 
+class PersonStatusChange(Base):
+    """The status history the nightly import brings: each change with the day it took effect (append-only).
+
+    A visit, a manual claim and an estimate are judged by the status in force on their date
+    (backend.domain.people.status_on), not by ``Person.status``, which is only today's.
+    """
+
+    __tablename__ = "person_status_changes"
+    __table_args__ = (
+        CheckConstraint(f"status IN {PERSON_STATUSES}", name="status"),
+        Index("ix_person_status_changes_person_effective", "person_id", "effective_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class PlatformBinding(Base):
     """A WeChat or Alipay user bound to an insured person after name + ID number were checked."""
 

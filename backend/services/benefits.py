@@ -44,6 +44,8 @@ def local_today() -> dt.date:
 def person_snapshot(person: Person, on_date: dt.date, policy: Policy | None = None) -> engine.Person:
     """Region, type, status, chronic qualifications and hospital stay on the service date.
 
+    The status is the one in force on that date (people.benefit_status_on), not today's.
+
     An approved cap adjustment (``ChronicQualification.cap_adjustment_fen``, NX §17) is added to the policy's
     chronic cap of the person's type; the sum replaces that cap for the person.
     """
@@ -62,7 +64,7 @@ def person_snapshot(person: Person, on_date: dt.date, policy: Policy | None = No
     return engine.Person(
         region=person.region_code,
         person_type=person.person_type,
-        status=person.status,
+        status=people.benefit_status_on(person, on_date),
         chronic_qualifications=frozenset(code for code, _ in qualifications),
         in_hospital=len(qualifications) < len(rows),
         chronic_cap_fen=chronic_cap,

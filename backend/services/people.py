@@ -11,11 +11,20 @@ from typing import TextIO
 from sqlalchemy import select
 
 from backend.domain.identity import mask_id_number
-from backend.domain.people import InvalidPersonRow, PersonRecord, missing_columns, parse_person_row
+from backend.domain.people import (
+    InvalidPersonRow,
+    PersonRecord,
+    StatusChange,
+    missing_columns,
+    parse_person_row,
+    status_for_benefits,
+    status_on,
+)
 from backend.errors import NotFound
 from backend.extensions import db
-from backend.models import Person
+from backend.models import Person, PersonStatusChange
 from backend.services import accounts, tokens
+from backend.services.credits import local_today
 
 
 def get(person_id: int) -> Person:
@@ -40,6 +49,20 @@ def summary(person: Person) -> dict[str, object]:
     }
 
 
+def status_history(person_id: int) -> list[StatusChange]:
+    """The person's status changes in the order they were recorded."""
+    rows = db.session.execute(select(PersonStatusChange.status, PersonStatusChange.effective_from)
+                              .where(PersonStatusChange.person_id == person_id).order_by(PersonStatusChange.id))
+    return [StatusChange(status, effective_from) for status, effective_from in rows]
+
+
+def benefit_status_on(person: Person, on_date: dt.date) -> str:
+    """The status that judges a visit, claim or estimate on this date (issue #11.3): the one in force that day
+    from the import's history, with arrears lifted for a month the contributions cover (NM §13)."""
+    status = status_on(status_history(person.id), on_date, person.status)
+    return status_for_benefits(status, on_date, person.contribution_paid_through)
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -49,7 +72,7 @@ class ImportReport:
 
 def import_csv(stream: TextIO, today: dt.date | None = None) -> ImportReport:
     """Import people; each row is all-or-nothing, a bad row is reported by line number and skipped."""
-    today = today or dt.date.today()
+    today = today or local_today()
     reader = csv.DictReader(stream)
     report = ImportReport()
     missing = missing_columns(reader.fieldnames or [])
@@ -75,7 +98,7 @@ def _import_row(line_no: int, row: dict[str, str], today: dt.date, report: Impor
         return
     savepoint = db.session.begin_nested()
     try:
-        created = upsert(record)
+        created = upsert(record, today)
         savepoint.commit()
     except Exception as exc:  # a database refusal of this row must not sink the rows before it
         savepoint.rollback()
@@ -87,7 +110,7 @@ def _import_row(line_no: int, row: dict[str, str], today: dt.date, report: Impor
         report.updated += 1
 
 
-def upsert(record: PersonRecord) -> bool:
+def upsert(record: PersonRecord, today: dt.date | None = None) -> bool:
     """Create or update one person from a record; returns True when created. Part of the caller's transaction."""
     person = by_id_number(record.id_number)
     created = person is None
@@ -97,13 +120,18 @@ def upsert(record: PersonRecord) -> bool:
     if not created and person.status != record.status and record.status in ("suspended", "terminated"):
         tokens.revoke_subject("insured", str(person.id))  # signed-in sessions end now, not when their tokens expire
     person.name, person.region_code = record.name, record.region
-    person.person_type, person.status = record.person_type, record.status
+    person.person_type = record.person_type
+    status_changed = created or person.status != record.status
+    person.status = record.status
     person.contribution_base_fen, person.monthly_credit_fen = record.contribution_base_fen, record.monthly_credit_fen
     person.pool_code = record.pool_code or person.pool_code
     person.living_out_of_province = record.living_out_of_province
     if record.contribution_paid_through:
         person.contribution_paid_through = record.contribution_paid_through
     db.session.flush()
+    if status_changed:
+        db.session.add(PersonStatusChange(person_id=person.id, status=record.status,
+                                          effective_from=record.status_effective_from or today or local_today()))
     accounts.ensure_open(person, opening_balance_fen=record.opening_balance_fen)
     return created
 
