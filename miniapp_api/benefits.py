@@ -9,6 +9,7 @@ from backend.services import benefits
 from backend.services.benefits import local_today
 from backend.services.settlement_requests import parse_date, parse_yuan
 from backend.web.auth import require_person
+from backend.web.schemas.policy import SampleSchema
 
 blp = Blueprint("benefits", __name__, url_prefix="/api/v1/benefits", description="待遇：年度限额与报销估算")
 
@@ -20,7 +21,11 @@ class CapsQuerySchema(Schema):
 class BalanceSchema(Schema):
     allowed = fields.String(metadata={"example": "4000.00"})
     used = fields.String()
-    remaining = fields.String()
+    remaining = fields.String(metadata={"description": "现在还能支付的金额：暂停或不能享受时为 0.00"})
+    available = fields.Boolean(metadata={"description": "现在能否享受（如门诊慢特病与普通门诊统筹不同时享受，NM §11）"})
+    reasons = fields.List(fields.String(), metadata={"description": "不能享受的原因代码"})
+    note = fields.String(allow_none=True, metadata={"description": "原因说明（中文）"})
+    sample = fields.Boolean(metadata={"description": "该额度是否为样例参数"})
 
 
 class CapsSchema(Schema):
@@ -31,6 +36,7 @@ class CapsSchema(Schema):
     general = fields.Nested(BalanceSchema, metadata={"description": "普通门诊统筹年度限额"})
     chronic = fields.Nested(BalanceSchema, metadata={"description": "门诊慢特病年度限额"})
     combined = fields.Nested(BalanceSchema, metadata={"description": "统筹基金年度最高支付限额"})
+    sample = fields.Nested(SampleSchema)
 
 
 class EstimateRequestSchema(Schema):
@@ -60,6 +66,7 @@ class EstimateSchema(Schema):
     fund_share = fields.String()
     explanation = fields.List(fields.String())
     reasons = fields.List(fields.String())
+    sample = fields.Nested(SampleSchema)
 
 
 @blp.route("/caps")

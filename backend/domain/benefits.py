@@ -162,10 +162,16 @@ class Settlement:
 class CapBalance:
     allowed: int
     used: int
+    stopped_by: tuple[str, ...] = ()  # why the bucket pays nothing now, whatever is left of its cap
 
     @property
     def remaining(self) -> int:
-        return max(0, self.allowed - self.used)
+        """What the fund may still pay: nothing while the bucket is stopped (NM §11–§13), else the cap's rest."""
+        return 0 if self.stopped_by else max(0, self.allowed - self.used)
+
+    @property
+    def available(self) -> bool:
+        return not self.stopped_by
 
 
 def benefit_year(visit: Visit) -> int:
@@ -260,15 +266,72 @@ def reversal_of(settlement: Settlement) -> dict[str, int]:
 
 
 def cap_balances(policy: Policy, person: Person, year_to_date: Mapping[str, int]) -> dict[str, CapBalance]:
-    """Allowed and used amounts for the year: deductible, general, chronic, combined (the caps endpoint)."""
+    """Allowed and used amounts for the year: deductible, general, chronic, combined (the caps endpoint).
+
+    A bucket the person cannot draw on now says why and has nothing remaining, with the same reasons a visit
+    settled now would give: an NM person with an active chronic qualification gets 0 from general pooling
+    (NM §11), however much of the general cap is unused.
+    """
     ptype = person.person_type
     benefits = policy.benefits
     return {
         DEDUCTIBLE: CapBalance(benefits.deductible.amount_fen.of(ptype), _used(year_to_date, DEDUCTIBLE)),
-        GENERAL: CapBalance(_cap(benefits.general, person), _used(year_to_date, GENERAL_FUND)),
-        CHRONIC: CapBalance(_cap(benefits.chronic, person), _used(year_to_date, CHRONIC_FUND)),
+        GENERAL: CapBalance(_cap(benefits.general, person), _used(year_to_date, GENERAL_FUND),
+                            bucket_stops(policy, benefits.general, person)),
+        CHRONIC: CapBalance(_cap(benefits.chronic, person), _used(year_to_date, CHRONIC_FUND),
+                            bucket_stops(policy, benefits.chronic, person)),
         "combined": CapBalance(benefits.combined_cap_fen.of(ptype), _used(year_to_date, COMBINED_FUND)),
     }
+
+
+def bucket_stops(policy: Policy, rule: BucketRule, person: Person) -> tuple[str, ...]:
+    """Why the bucket pays this person nothing at any institution today (the person-level part of the stops)."""
+    stops = []
+    if person.status == "suspended":
+        stops.append(POOLING_STOPPED_SUSPENDED)
+    if person.status == "terminated":
+        stops.append(POOLING_STOPPED_TERMINATED)
+    if person.status == "arrears" and rule.stops_in_arrears:  # NM §13
+        stops.append(POOLING_STOPPED_ARREARS)
+    if person.in_hospital and rule.stops_in_hospital:  # NM §12
+        stops.append(POOLING_STOPPED_IN_HOSPITAL)
+    if rule.name == GENERAL and policy.benefits.chronic_excludes_general and person.chronic_qualifications:
+        stops.append(GENERAL_EXCLUDED_BY_CHRONIC)  # NM §11
+    if rule.name == CHRONIC and not person.chronic_qualifications:
+        stops.append(CHRONIC_NOT_QUALIFIED)
+    return tuple(stops)
+
+
+def stop_sentence(reason: str, bucket: str) -> str:
+    """The Chinese sentence for a stop reason, as the settlement explanation words it."""
+    if reason == CHRONIC_NOT_QUALIFIED:
+        return "未取得门诊慢特病待遇资格，不能按门诊慢特病结算。"
+    return STOP_SENTENCES[reason].format(label=BUCKET_LABELS[bucket])
+
+
+# --- which parameters an output depends on (for the sample label) ---------------------------------------------
+
+def parameters_used(policy: Policy, bucket: str, pooled: bool) -> tuple[str, ...]:
+    """The dotted policy paths a settlement or estimate of this bucket was computed from; none when pooling was
+    stopped (the fund paid nothing whatever the figures)."""
+    if not pooled:
+        return ()
+    rule = policy.benefits.bucket(bucket)
+    paths = [f"benefits.buckets.{bucket}.share_bp", f"benefits.buckets.{bucket}.cap_fen"]
+    if bucket in policy.benefits.deductible.buckets:
+        paths.insert(0, "benefits.deductible.amount_fen")
+    if rule.counts_toward_combined_cap:
+        paths.append("benefits.combined_cap_fen")
+    return tuple(paths)
+
+
+def cap_parameters(policy: Policy, name: str) -> tuple[str, ...]:
+    """The policy paths a line of the caps answer shows."""
+    if name == DEDUCTIBLE:
+        return ("benefits.deductible.amount_fen",)
+    if name == "combined":
+        return ("benefits.combined_cap_fen",)
+    return (f"benefits.buckets.{name}.cap_fen",)
 
 
 # --- the computation -------------------------------------------------------------------------------------------
@@ -321,17 +384,9 @@ def _qualifies(person: Person, disease_code: str | None) -> bool:
 
 
 def _pooling_stops(policy: Policy, rule: BucketRule, person: Person, visit: Visit) -> tuple[str, ...]:
-    stops = []
-    if person.status == "suspended":
-        stops.append(POOLING_STOPPED_SUSPENDED)
-    if person.status == "terminated":
-        stops.append(POOLING_STOPPED_TERMINATED)
-    if person.status == "arrears" and rule.stops_in_arrears:  # NM §13
-        stops.append(POOLING_STOPPED_ARREARS)
-    if person.in_hospital and rule.stops_in_hospital:  # NM §12
-        stops.append(POOLING_STOPPED_IN_HOSPITAL)
-    if rule.name == GENERAL and policy.benefits.chronic_excludes_general and person.chronic_qualifications:
-        stops.append(GENERAL_EXCLUDED_BY_CHRONIC)  # NM §11
+    # A visit is only settled in the chronic bucket when the person qualifies (_bucket_for), so the person-level
+    # chronic_not_qualified stop never applies here; the visit's own reason says a chronic visit fell back.
+    stops = [stop for stop in bucket_stops(policy, rule, person) if stop != CHRONIC_NOT_QUALIFIED]
     if visit.institution_kind not in rule.institution_kinds:  # NM §19
         stops.append(INSTITUTION_NOT_IN_POOLING_SCOPE)
     return tuple(stops)

@@ -205,6 +205,13 @@ class Policy:
     account: AccountRules
     sharing: SharingRules
 
+    def sample_parameters(self, paths: Iterable[str]) -> tuple[str, ...]:
+        """Those of the given parameter paths whose values are samples: all of them in a sample document, else
+        the ones inside (or containing) a path listed in ``sample_values``."""
+        return tuple(path for path in paths if self.sample or any(
+            path == value or path.startswith(value + ".") or value.startswith(path + ".")
+            for value in self.sample_values))
+
     def covers(self, on_date: dt.date) -> bool:
         return self.valid_from <= on_date and (self.valid_to is None or on_date < self.valid_to)
 
@@ -217,6 +224,46 @@ class Policy:
             version = doc.get("version") if isinstance(doc, Mapping) else None
             raise InvalidPolicyDocument(str(version or "?"), reader.problems)
         return policy
+
+
+# Chinese names of the parameters an output may depend on, for the sample label people read.
+PARAMETER_LABELS = {
+    "benefits.deductible.amount_fen": "起付标准",
+    "benefits.buckets.general.share_bp": "普通门诊统筹支付比例",
+    "benefits.buckets.general.cap_fen": "普通门诊统筹年度支付限额",
+    "benefits.buckets.chronic.share_bp": "门诊慢特病支付比例",
+    "benefits.buckets.chronic.cap_fen": "门诊慢特病年度支付限额",
+    "benefits.combined_cap_fen": "基本医疗保险年度最高支付限额",
+    "account.employed_credit_ratio_bp": "在职职工个人账户划入比例",
+    "account.flexible_credit": "灵活就业人员个人账户划入标准",
+    "account.retiree_credit.base_fen": "退休人员个人账户划入基数",
+    "account.retiree_credit.ratio_bp": "退休人员个人账户划入比例",
+}
+
+
+@dataclass(frozen=True)
+class SampleNotice:
+    """Whether an output was computed from sample parameters, which ones, and the sentence that says so."""
+
+    parameters: tuple[str, ...]
+    label: str | None
+
+    @property
+    def is_sample(self) -> bool:
+        return bool(self.parameters)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"is_sample": self.is_sample, "label": self.label, "parameters": list(self.parameters)}
+
+
+def sample_notice(policy: Policy, paths: Iterable[str]) -> SampleNotice:
+    """The sample label for an output computed from these parameter paths of the policy (issue #11.5)."""
+    samples = policy.sample_parameters(paths)
+    if not samples:
+        return SampleNotice((), None)
+    names = "、".join(dict.fromkeys(PARAMETER_LABELS.get(path, path) for path in samples))
+    return SampleNotice(samples, f"{SAMPLE_MARK}参数：本结果所用的{names}为项目样例值，并非医保部门公布的标准，"
+                                 "仅供参考，以经办机构公布的为准。")
 
 
 def select_version(policies: Iterable[Policy], region: str, on_date: dt.date) -> Policy:

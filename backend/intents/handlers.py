@@ -122,9 +122,10 @@ def caps_remaining(message: Message, ctx: Context) -> list[Reply]:
         replies.CAPS_INTRO.format(year=caps["year"], person_type=replies.PERSON_TYPE_LABELS[caps["person_type"]]),
         (replies.CAPS_DEDUCTIBLE_MET if caps["deductible"]["remaining"] == fen_to_yuan(0)
          else replies.CAPS_DEDUCTIBLE).format(**caps["deductible"]),
-        replies.CAPS_LINE.format(label=replies.BUCKET_LABELS[GENERAL], **caps[GENERAL]),
-        replies.CAPS_LINE.format(label=replies.BUCKET_LABELS[CHRONIC], **caps[CHRONIC]),
+        *(replies.CAPS_LINE.format(label=replies.BUCKET_LABELS[bucket], **caps[bucket]) + (caps[bucket]["note"] or "")
+          for bucket in (GENERAL, CHRONIC)),  # the note says why a bucket pays nothing now (NM §11–§13)
         replies.CAPS_COMBINED.format(**caps["combined"]),
+        caps["sample"]["label"] or "",
     ]
     return [replies.text("".join(lines))]
 
@@ -376,7 +377,8 @@ def estimate(ctx: Context, *, amount_fen: int, level: str) -> list[Reply]:
         policy_label=policy_label, level=replies.LEVEL_LABELS[level], amount=fen_to_yuan(amount_fen),
         fund=result["hifp_pay"], account=result["acct_pay"], cash=result["psn_cash_pay"],
     )
-    return [replies.text("\n".join([summary, *result["explanation"], replies.ESTIMATE_NOTE]))]
+    sample = [result["sample"]["label"]] if result["sample"]["is_sample"] else []
+    return [replies.text("\n".join([summary, *result["explanation"], *sample, replies.ESTIMATE_NOTE]))]
 
 
 ANSWERS: dict[str, Callable[[Message, Context], list[Reply]]] = {

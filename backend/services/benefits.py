@@ -17,7 +17,7 @@ from sqlalchemy import and_, exists, literal, null, or_, select, text, union_all
 from backend.domain import benefits as engine
 from backend.domain.identity import mask_id_number
 from backend.domain.money import fen_to_yuan, percent_label
-from backend.domain.policy import GENERAL, HOSPITAL_LEVELS, Policy
+from backend.domain.policy import GENERAL, HOSPITAL_LEVELS, Policy, sample_notice
 from backend.errors import NotFound, Unprocessable
 from backend.extensions import db
 from backend.models import Accumulator, AccumulatorEntry, ChronicQualification, HospitalStay, Institution, Person
@@ -161,11 +161,25 @@ def caps(person_id: int, year: int) -> dict:
     policy = policies.in_force(person.region_code, on_date)
     snapshot = person_snapshot(person, on_date, policy)
     balances = engine.cap_balances(policy, snapshot, year_to_date(person_id, year))
+    shown = [path for name in CAP_NAMES for path in engine.cap_parameters(policy, name)]
     return {
         "year": year,
         "policy_version": policy.version,
         "person_type": person.person_type,
-        **{name: _balance_view(balances[name]) for name in CAP_NAMES},
+        **{name: _cap_view(policy, name, balances[name]) for name in CAP_NAMES},
+        "sample": sample_notice(policy, shown).as_dict(),
+    }
+
+
+def _cap_view(policy: Policy, name: str, balance: engine.CapBalance) -> dict:
+    """A caps line: amounts, whether the bucket pays now and why not, whether its figure is a sample."""
+    notes = [engine.stop_sentence(reason, name) for reason in balance.stopped_by]
+    return {
+        **_balance_view(balance),
+        "available": balance.available,
+        "reasons": list(balance.stopped_by),
+        "note": "".join(notes) or None,
+        "sample": bool(policy.sample_parameters(engine.cap_parameters(policy, name))),
     }
 
 
@@ -202,13 +216,13 @@ def estimate(person_id: int, amount_fen: int, hospital_level: str, on_date: dt.d
         "estimate": True,
         "date": on_date.isoformat(),
         "hospital_level": hospital_level,
-        **result_view(paid),
+        **result_view(paid, policy),
         "balc": fen_to_yuan(balance - (paid.acct_pay or 0)),
     }
 
 
-def result_view(result: engine.Settlement) -> dict:
-    """The engine's result with the national 2207 names, amounts as yuan strings."""
+def result_view(result: engine.Settlement, policy: Policy) -> dict:
+    """The engine's result with the national 2207 names, amounts as yuan strings, and its sample label."""
     return {
         **{name: fen_to_yuan(getattr(result, name) or 0) for name in AMOUNT_FIELDS},
         "policy_version": result.policy_version,
@@ -217,7 +231,14 @@ def result_view(result: engine.Settlement) -> dict:
         "fund_share": percent_label(result.fund_share_bp),
         "explanation": list(result.explanation),
         "reasons": list(result.reason_codes),
+        "sample": settlement_sample(policy, result.bucket, result.reason_codes),
     }
+
+
+def settlement_sample(policy: Policy, bucket: str, reasons) -> dict:
+    """The sample label of a settlement or estimate of this bucket judged by this version (issue #11.5)."""
+    pooled = not any(reason in STOP_REASONS for reason in reasons if reason != engine.CHRONIC_NOT_QUALIFIED)
+    return sample_notice(policy, engine.parameters_used(policy, bucket, pooled)).as_dict()
 
 
 # --- eligibility for institutions (the national 2001 / 5206 idea) ------------------------------------------------

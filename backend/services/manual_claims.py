@@ -41,7 +41,7 @@ def preview_manual(person_id: int, manual_visit: ManualVisit) -> dict:
     """What the fund would reimburse for the visit now, with the person's accumulators now. Writes nothing."""
     person = people.get(person_id)
     _, _, result = _manual_inputs(person, manual_visit, year_to_date(person_id, manual_visit.visit_date.year))
-    return {**result_view(result), "visit_date": manual_visit.visit_date.isoformat(),
+    return {**result_view(result, policies.version(result.policy_version)), "visit_date": manual_visit.visit_date.isoformat(),
             "in_region": not manual_visit.cross_province, "institution_name": manual_visit.institution_name}
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from backend.domain.money import fen_to_yuan, percent_label
 from backend.extensions import db
 from backend.models import Institution, Person, Settlement, SettlementRefund
-from backend.services import clearing
-from backend.services.benefits import AMOUNT_FIELDS, masked_person
+from backend.services import clearing, policies
+from backend.services.benefits import AMOUNT_FIELDS, masked_person, settlement_sample
 from backend.services.settlement_records import ordered_lines
 
 MED_TYPE_LABELS = {"general": "普通门诊", "chronic": "门诊慢特病"}
@@ -48,6 +48,8 @@ def settlement_view(settlement: Settlement, *, institution: Institution | None =
         "refunds": [_refund_summary(row) for row in sorted(settlement.refunds, key=lambda r: r.id)],
         "explanation": list(settlement.explanation),
         "reasons": list(settlement.reasons),
+        "sample": settlement_sample(policies.version(settlement.policy_version_code),
+                                    settlement.bucket or settlement.med_type, settlement.reasons),
         "settled_at": settlement.settled_at.isoformat(),
         "clearing_month": settlement.clearing_month,
     }

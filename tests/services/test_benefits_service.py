@@ -78,8 +78,8 @@ def test_caps_show_an_adjusted_chronic_cap_and_what_is_left(make_person):
                               body_for(person, item("1600"), med_type="chronic", disease_code="I10"))
     caps = benefits.caps(person.id, 2024)
     # (1600 − 600 deductible) × 70 % = 700 of a chronic cap of 8000 + 1000.
-    assert caps["chronic"] == {"allowed": "9000.00", "used": "700.00", "remaining": "8300.00"}
-    assert caps["deductible"] == {"allowed": "600.00", "used": "600.00", "remaining": "0.00"}
+    assert caps["chronic"] | {"allowed": "9000.00", "used": "700.00", "remaining": "8300.00"} == caps["chronic"]
+    assert caps["deductible"] | {"allowed": "600.00", "used": "600.00", "remaining": "0.00"} == caps["deductible"]
     assert caps["combined"]["used"] == "700.00"  # chronic counts toward the maximum in NX
 
 

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields
 
+from backend.web.schemas.policy import SampleSchema
+
 
 class PersonMaskedSchema(Schema):
     name = fields.String()
@@ -64,5 +66,6 @@ class SettlementSchema(Schema):
     refunds = fields.List(fields.Nested(RefundSummarySchema))
     explanation = fields.List(fields.String())
     reasons = fields.List(fields.String())
+    sample = fields.Nested(SampleSchema, metadata={"description": "是否按样例参数计算"})
     settled_at = fields.String()
     clearing_month = fields.String()
