@@ -7,7 +7,10 @@ Each is made once (found by its demo key). Nobody is notified: demo data is not 
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+from PIL import Image
+from pypdf import PdfWriter
 from sqlalchemy import select
 
 from backend.domain.review import ApplicationType
@@ -16,8 +19,22 @@ from backend.models import Application, Attachment, ChronicQualification, Instit
 from backend.services import application_workflow, chronic, files, people, reimbursements
 from backend.services.benefits import local_today
 
-DEMO_PDF = b"%PDF-1.4\n% demo fee list\n%%EOF\n"
-DEMO_PNG = b"\x89PNG\r\n\x1a\n" + b"demo invoice image"
+
+
+def demo_pdf() -> bytes:
+    """A blank one-page A4 PDF: uploads are opened whole, so the demo's files must be real (same bytes each run)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def demo_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (240, 240, 240)).save(out, format="PNG")
+    return out.getvalue()
+
 # (demo key, ID number, invoice, amount fen, institution, level, paper invoice, decisions by (username, decision,
 #  comment, reason code))
 DEMO_CLAIMS = (
@@ -68,7 +85,8 @@ def _seed_reimbursements() -> int:
 
 
 def _attach_files(application: Application, paper: bool) -> None:
-    files_to_store = [("fee_list", "门诊费用清单.pdf", DEMO_PDF)] + ([("invoice", "发票.png", DEMO_PNG)] if paper else [])
+    files_to_store = ([("fee_list", "门诊费用清单.pdf", demo_pdf())]
+                      + ([("invoice", "发票.png", demo_png())] if paper else []))
     for kind, name, data in files_to_store:
         stored = files.store_upload(name, data)
         application.attachments.append(Attachment(

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from backend.domain.people import PersonRecord, StatusChange, status_for_benefits, status_on
 from backend.extensions import db
 from backend.models import Institution, PersonStatusChange
-from backend.services import benefits, people, settlements
-from backend.services.settlements import ManualVisit
+from backend.services import benefits, manual_claims, people, settlements
+from backend.services.settlement_requests import ManualVisit
 from tests.benefits_fixtures import app, body_for, fen, fresh_session, item, make_person  # noqa: F401
 from tests.conftest import valid_id_number
 
@@ -51,9 +51,9 @@ def test_a_visit_after_the_arrears_began_gets_nothing_from_general_pooling(gao_l
 def test_manual_claims_and_estimates_are_judged_by_the_status_on_their_own_date(gao_lei):
     visit = ManualVisit(visit_date=dt.date(2024, 5, 10), hospital_level="tertiary", institution_name="某医院",
                         cross_province=False, med_type="general", lines=(("药品", fen(3000), True),))
-    assert settlements.preview_manual(gao_lei.id, visit)["hifp_pay"] == "1200.00"
+    assert manual_claims.preview_manual(gao_lei.id, visit)["hifp_pay"] == "1200.00"
     late = replace(visit, visit_date=dt.date(2026, 8, 10))
-    assert settlements.preview_manual(gao_lei.id, late)["hifp_pay"] == "0.00"
+    assert manual_claims.preview_manual(gao_lei.id, late)["hifp_pay"] == "0.00"
     assert benefits.estimate(gao_lei.id, fen(3000), "tertiary", dt.date(2024, 5, 10))["hifp_pay"] == "1200.00"
     assert benefits.estimate(gao_lei.id, fen(3000), "tertiary", dt.date(2026, 8, 10))["hifp_pay"] == "0.00"
 
