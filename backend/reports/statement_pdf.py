@@ -86,6 +86,7 @@ class StatementLine:
     name: str
     amount: int
     in_scope: bool
+    refunded: bool = False  # sent back by a refund (退费): printed "已退费" on its row
 
     def __post_init__(self) -> None:
         _require_amount(self.amount, f"line {self.code}")
@@ -100,6 +101,7 @@ class StatementRefund:
     acct_pay: int
     acct_mulaid_pay: int
     psn_cash_pay: int
+    line_nos: tuple[int, ...] = ()  # the statement's line numbers (1-based) this refund sent back
 
     def __post_init__(self) -> None:
         for name in ("hifp_pay", "acct_pay", "acct_mulaid_pay", "psn_cash_pay"):
@@ -142,6 +144,22 @@ class StatementData:
     balc: int | None = None
     refunds: tuple[StatementRefund, ...] = ()
     explanation: tuple[str, ...] = ()
+    sample_label: str | None = None  # printed when a figure was computed from sample parameters
+
+    @property
+    def refund_mark(self) -> str | None:
+        """已退费 when everything went back, 部分退费 when some lines did, None without refunds."""
+        if not self.refunds:
+            return None
+        return "已退费" if sum(refund.total for refund in self.refunds) == self.medfee_sumamt else "部分退费"
+
+    def net(self, name: str) -> int:
+        """An amount after the refunds: what the channel finally paid."""
+        return getattr(self, name) - sum(getattr(refund, name) for refund in self.refunds)
+
+    @property
+    def net_medfee_sumamt(self) -> int:
+        return self.medfee_sumamt - sum(refund.total for refund in self.refunds)
 
     def __post_init__(self) -> None:
         for name in ("lines", "refunds", "explanation"):
@@ -172,6 +190,10 @@ class StatementData:
         for name in ("hifp_pay", "acct_pay", "acct_mulaid_pay", "psn_cash_pay"):
             if sum(getattr(refund, name) for refund in self.refunds) > getattr(self, name):
                 raise InvalidStatement("refund_exceeds_payment", name)
+        refunded_lines = [n for refund in self.refunds for n in refund.line_nos]
+        if any(not 1 <= n <= len(self.lines) for n in refunded_lines) or len(set(refunded_lines)) != len(
+                refunded_lines):
+            raise InvalidStatement("unknown_refunded_line")
 
 
 def _in_display_zone(moment: dt.datetime) -> dt.datetime:
@@ -203,8 +225,11 @@ def render_statement(data: StatementData, font_path: str | os.PathLike[str] | No
     _write_totals(pdf, data)
     if data.refunds:
         _write_refunds(pdf, data)
+        _write_net_totals(pdf, data)
     if data.explanation:
         _write_explanation(pdf, data)
+    if data.sample_label:
+        _write_sample_label(pdf, data)
     return bytes(pdf.output())
 
 
@@ -257,6 +282,10 @@ def _write_title(pdf: _StatementPDF, data: StatementData) -> None:
     # The font has no bold face; a thin outline over the fill reads as bold in every viewer.
     with pdf.local_context(font_size_pt=16, text_mode="FILL_STROKE", line_width=0.3):
         pdf.cell(0, 10, data.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    if data.refund_mark:
+        # The mark a counter clerk or an employer looks for first: this statement's money went (partly) back.
+        with pdf.local_context(font_size_pt=13, text_color=(200, 0, 0), draw_color=(200, 0, 0), line_width=0.5):
+            pdf.cell(0, 8, f"【{data.refund_mark}】", align="C", border=0, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
 
 
@@ -298,15 +327,15 @@ def _write_person_block(pdf: _StatementPDF, data: StatementData) -> None:
 def _write_lines_table(pdf: _StatementPDF, data: StatementData) -> None:
     pdf.section_title(f"费用明细（共 {len(data.lines)} 项，单位：元）", following_mm=LINE_MM * 3)
     with pdf.table(
-        col_widths=(12, 40, 86, 24, 18),
+        col_widths=(12, 36, 74, 24, 16, 18),
         headings_style=FontFace(emphasis="", fill_color=GREY_FILL),
         line_height=LINE_MM,
-        text_align=("C", "L", "L", "R", "C"),
+        text_align=("C", "L", "L", "R", "C", "C"),
         wrapmode=WrapMode.CHAR,
         padding=(0.8, 1.5),
         repeat_headings=1,
     ) as table:
-        table.row(("序号", "项目编码", "项目名称", "金额", "医保范围"))
+        table.row(("序号", "项目编码", "项目名称", "金额", "医保范围", "状态"))
         for number, line in enumerate(data.lines, start=1):
             table.row((
                 str(number),
@@ -314,11 +343,12 @@ def _write_lines_table(pdf: _StatementPDF, data: StatementData) -> None:
                 redact_id_numbers(line.name),
                 fen_to_yuan(line.amount),
                 "范围内" if line.in_scope else "范围外",
+                "已退费" if line.refunded else "",
             ))
         total = table.row()
         total.cell("合计", colspan=3, align="R", style=LABEL_STYLE)
         total.cell(fen_to_yuan(data.medfee_sumamt), style=LABEL_STYLE)
-        total.cell("", style=LABEL_STYLE)
+        total.cell("", colspan=2, style=LABEL_STYLE)
 
 
 def _write_totals(pdf: _StatementPDF, data: StatementData) -> None:
@@ -340,22 +370,42 @@ def _write_totals(pdf: _StatementPDF, data: StatementData) -> None:
 def _write_refunds(pdf: _StatementPDF, data: StatementData) -> None:
     pdf.section_title("退费记录（原渠道退回，单位：元）", following_mm=LINE_MM * 2)
     with pdf.table(
-        col_widths=(40, 28, 28, 28, 28, 28),
+        col_widths=(34, 22, 24, 24, 24, 24, 28),
         headings_style=FontFace(emphasis="", fill_color=GREY_FILL),
         line_height=LINE_MM,
-        text_align=("L", "R", "R", "R", "R", "R"),
+        text_align=("L", "C", "R", "R", "R", "R", "R"),
+        wrapmode=WrapMode.CHAR,
         padding=(0.8, 1.5),
     ) as table:
-        table.row(("退费时间", "统筹基金", "个人账户", "共济账户", "个人现金", "合计"))
+        table.row(("退费时间", "退费明细", "统筹基金", "个人账户", "共济账户", "个人现金", "合计"))
         for refund in data.refunds:
             table.row((
                 _local_time(refund.refunded_at),
+                "、".join(str(n) for n in refund.line_nos) or "全部",
                 fen_to_yuan(refund.hifp_pay),
                 fen_to_yuan(refund.acct_pay),
                 fen_to_yuan(refund.acct_mulaid_pay),
                 fen_to_yuan(refund.psn_cash_pay),
                 fen_to_yuan(refund.total),
             ))
+
+
+def _write_net_totals(pdf: _StatementPDF, data: StatementData) -> None:
+    """What each channel finally paid once the refunds went back (原结算金额 − 退费)."""
+    pdf.section_title("退费后净额（单位：元）", following_mm=LINE_MM * 3)
+    _label_value_table(pdf, (
+        ("净医疗费", fen_to_yuan(data.net_medfee_sumamt)),
+        ("净统筹支付", fen_to_yuan(data.net("hifp_pay"))),
+        ("净个人账户", fen_to_yuan(data.net("acct_pay"))),
+        ("净共济账户", fen_to_yuan(data.net("acct_mulaid_pay"))),
+        ("净现金支付", fen_to_yuan(data.net("psn_cash_pay"))),
+    ), value_align="R")
+
+
+def _write_sample_label(pdf: _StatementPDF, data: StatementData) -> None:
+    pdf.ln(2)
+    with pdf.local_context(text_color=(150, 0, 0)):
+        pdf.multi_cell(0, LINE_MM, data.sample_label, wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT")
 
 
 def _write_explanation(pdf: _StatementPDF, data: StatementData) -> None:

@@ -20,7 +20,8 @@ from backend.domain.identity import mask_id_number
 from backend.extensions import db, redis_store
 from backend.models import Person, Region, Settlement, utcnow
 from backend.reports import StatementData, StatementLine, StatementRefund, render_statement
-from backend.services import outbox
+from backend.services import outbox, policies
+from backend.services.benefits import settlement_sample
 from backend.services.settlement_records import statement_lines
 from backend.services.settlement_views import MED_TYPE_LABELS
 from backend.services.settlements import owned_settlement
@@ -87,6 +88,7 @@ def render_and_store(setl_id: str, refund_count: int) -> str:
 def statement_data(settlement: Settlement) -> StatementData:
     person = db.session.get(Person, settlement.person_id)
     region = db.session.get(Region, person.region_code)
+    refunded = {n for row in settlement.refunds for n in (row.line_nos or ())}
     return StatementData(
         title=TITLE,
         setl_id=settlement.id,
@@ -99,8 +101,8 @@ def statement_data(settlement: Settlement) -> StatementData:
         visit_date=settlement.visit_date,
         settled_at=settlement.settled_at,
         med_type_label=MED_TYPE_LABELS.get(settlement.bucket or settlement.med_type, settlement.med_type),
-        lines=tuple(StatementLine(line.code, line.name, line.amount_fen, line.in_scope)
-                    for line in statement_lines(settlement)),
+        lines=tuple(StatementLine(line.code, line.name, line.amount_fen, line.in_scope, number in refunded)
+                    for number, line in enumerate(statement_lines(settlement), start=1)),
         medfee_sumamt=settlement.medfee_sumamt,
         inscp_scp_amt=settlement.inscp_scp_amt,
         act_pay_dedc=settlement.act_pay_dedc,
@@ -110,9 +112,11 @@ def statement_data(settlement: Settlement) -> StatementData:
         psn_cash_pay=settlement.psn_cash_pay,
         balc=settlement.balc,
         refunds=tuple(StatementRefund(row.refunded_at, row.hifp_pay, row.acct_pay, row.acct_mulaid_pay,
-                                      row.psn_cash_pay)
+                                      row.psn_cash_pay, tuple(row.line_nos or ()))
                       for row in sorted(settlement.refunds, key=lambda row: row.id)),
         explanation=tuple(settlement.explanation),
+        sample_label=settlement_sample(policies.version(settlement.policy_version_code),
+                                       settlement.bucket or settlement.med_type, settlement.reasons)["label"],
         issuer=ISSUERS.get(person.region_code, "医疗保障经办机构"),
         generated_at=utcnow(),
     )

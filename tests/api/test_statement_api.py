@@ -110,3 +110,36 @@ def test_another_persons_statement_is_not_found(client, make_person, person_head
     setl_id = signed_post(SETTLE, body_for(me), code="NM-T-001").json["setl_id"]
     response = statement_of(client, person_headers(other), setl_id)
     assert response.status_code == 404
+
+
+def test_after_a_partial_refund_the_statement_marks_it_shows_the_lines_that_went_back_and_net_totals(
+        client, make_person, person_headers, signed_post, tmp_path):
+    person = make_person(region="nm")
+    setl_id = signed_post(SETTLE, body_for(person, item("3000"), item("1000", code="YP002", name="退回的药品")),
+                          code="NM-T-001").json["setl_id"]
+    headers = person_headers(person)
+    partial = signed_post(f"{SETTLE}/{setl_id}/refund", {"refund_no": "TF-P1", "line_nos": [2]}, code="NM-T-001")
+    assert partial.status_code == 201, partial.json
+    text = pdf_text(statement_of(client, headers, setl_id).data, tmp_path)
+    assert "【部分退费】" in text and "【已退费】" not in text
+    returned = next(line for line in text.splitlines() if "退回的药品" in line)
+    kept = next(line for line in text.splitlines() if "阿莫西林胶囊" in line)
+    assert "已退费" in returned and "已退费" not in kept
+    # 4000 settled: fund (4000 − 1000) × 60 % = 1800. Without line 2: (3000 − 1000) × 60 % = 1200, so the refund
+    # sends back 600 of fund and 400 of cash, and the net amounts are 3000 / 1200 / 1800.
+    assert "退费后净额" in text
+    for label, amount in (("净医疗费", "3000.00"), ("净统筹支付", "1200.00"), ("净现金支付", "1800.00")):
+        assert re.search(rf"{label}\s+{re.escape(amount)}(\s|$)", text), label
+    signed_post(f"{SETTLE}/{setl_id}/refund", {"refund_no": "TF-P2"}, code="NM-T-001")
+    whole = pdf_text(statement_of(client, headers, setl_id).data, tmp_path)
+    assert "【已退费】" in whole
+    assert re.search(r"净医疗费\s+0\.00(\s|$)", whole)
+
+
+def test_a_statement_computed_from_sample_figures_says_so(client, make_person, person_headers, signed_post,
+                                                          tmp_path):
+    nx_person, nm_person = make_person(region="nx"), make_person(region="nm")
+    nx_id = signed_post(SETTLE, body_for(nx_person), code="NX-T-001").json["setl_id"]
+    nm_id = signed_post(SETTLE, body_for(nm_person), code="NM-T-001").json["setl_id"]
+    assert "样例参数" in pdf_text(statement_of(client, person_headers(nx_person), nx_id).data, tmp_path)
+    assert "样例参数" not in pdf_text(statement_of(client, person_headers(nm_person), nm_id).data, tmp_path)
