@@ -55,6 +55,10 @@ class DecisionSchema(Schema):
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     reason_code = fields.String(load_default=None, allow_none=True, metadata={
         "description": "驳回时必填：" + "、".join(f"{code}（{label}）" for code, label in REASON_CODES.items())})
+    requested_materials = fields.List(
+        fields.String(validate=validate.Length(min=1, max=32)), load_default=None, allow_none=True,
+        validate=validate.Length(max=10),
+        metadata={"description": "退回时：申请人须补充上传的材料类型（如 invoice、fee_list），补齐后才能重新提交"})
 
 
 class StaffCapAdjustmentSchema(CapAdjustmentRequestSchema):
@@ -118,7 +122,8 @@ class Decisions(MethodView):
     @blp.doc(security=[{"bearer": []}])
     def post(self, body, application_id):
         """Decide the current step: approve, reject (reason code + comment) or return for more material"""
-        return applications.decide(application_id, g.staff, body["decision"], body["comment"], body["reason_code"])
+        return applications.decide(application_id, g.staff, body["decision"], body["comment"], body["reason_code"],
+                                   body["requested_materials"])
 
 
 @blp.route("/<application_id>/attachments/<int:attachment_id>")

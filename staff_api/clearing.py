@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields
 
+from backend.domain.money import fen_to_yuan
 from backend.services import clearing
 from backend.web.auth import require_staff
 from backend.web.idempotency import idempotent
@@ -30,13 +31,23 @@ class FreezeSchema(Schema):
     institution = fields.String(metadata={"description": "机构编码，缺省为全部"})
 
 
+class YuanTotals(fields.Field):
+    """The month's totals as every other response shows money: yuan strings; the counts stay numbers."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return {name: amount if name in clearing.COUNT_COLUMNS else fen_to_yuan(amount)
+                for name, amount in value.items()}
+
+
 class ClearingReportSchema(Schema):
     month = fields.String()
     institution_code = fields.String()
     institution_name = fields.String()
     status = fields.String(metadata={"description": "open | frozen"})
     frozen_at = fields.String(allow_none=True)
-    totals = fields.Dict(metadata={"description": "金额单位：分"})
+    totals = YuanTotals(metadata={"type": "object", "description": "金额为元（字符串，两位小数）；settlements、refunds 为笔数"})
     checks = fields.List(fields.Dict())
     reconciled = fields.Boolean()
 

@@ -58,7 +58,7 @@ def _check_upload(application: Application, kind: str) -> None:
     if kind not in rules.attachment_kinds:
         raise Unprocessable("不支持的材料类型", reason="attachment_kind_invalid", allowed=sorted(rules.attachment_kinds))
     if review.ReviewStatus(application.status) not in UPLOAD_STATUSES:
-        raise Conflict("该申请当前状态不能上传材料", reason="invalid_transition", status=application.status)
+        raise Conflict("该申请当前状态不能上传材料", reason="invalid_transition", application_status=application.status)
     if len(application.attachments) >= MAX_ATTACHMENTS:
         raise Unprocessable(f"每件申请最多上传 {MAX_ATTACHMENTS} 个文件", reason="too_many_attachments")
 

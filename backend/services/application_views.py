@@ -18,6 +18,7 @@ from backend.services.application_workflow import (
     current_step,
     kind_label,
     kind_rules,
+    materials_missing_for_resubmission,
     missing_materials,
     step_label,
     visible_to,
@@ -41,7 +42,9 @@ def list_for_person(person_id: int, kind: str | None = None) -> list[dict[str, A
              .order_by(Application.submitted_at.desc(), Application.id.desc()))
     if kind is not None:
         query = query.where(Application.kind == kind)
-    return [summary(application) for application in db.session.scalars(query)]
+    # With the kind's details: a paid payout's list entry shows its amount and when it was paid.
+    return [{**summary(application), **kind_rules(application.kind).details(application, "person")}
+            for application in db.session.scalars(query)]
 
 
 def status_view(person_id: int, application_id: str, kind: str | None = None) -> dict[str, Any]:
@@ -94,8 +97,19 @@ def summary(application: Application) -> dict[str, Any]:
         "current_step": {"name": step.name, "label": step.label} if step else None,
         "submitted_at": application.submitted_at,
         "updated_at": application.updated_at,
-        "missing_materials": missing_materials(application) if status in UPLOAD_STATUSES else [],
+        "missing_materials": _still_needed(application, status),
     }
+
+
+def _still_needed(application: Application, status: review.ReviewStatus) -> list[dict[str, Any]]:
+    """The materials to upload now: the kind's required ones, and after a return those the reviewer asked for."""
+    if status not in UPLOAD_STATUSES:
+        return []
+    needed = missing_materials(application)
+    if status is review.ReviewStatus.RETURNED:
+        needed += [item for item in materials_missing_for_resubmission(application, changed=False)
+                   if item["kind"] != "any" and all(item["kind"] != other["kind"] for other in needed)]
+    return needed
 
 
 def queue_item(application: Application) -> dict[str, Any]:

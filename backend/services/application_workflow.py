@@ -231,8 +231,42 @@ def actor_of(staff: StaffUser) -> review.Actor:
     return review.Actor(staff.id, frozenset(staff.roles))
 
 
+def ensure_may_act(application: Application, staff: StaffUser) -> None:
+    """403 unless the staff member's role decides the current step and they have not acted on another one."""
+    review_call(review.ensure_may_act, workflow_of(application), state_of(application), actor_of(staff))
+
+
+def _requested_materials(application: Application, decision: str, requested: list[str] | None) -> list[str]:
+    """The attachment kinds a return asks for; only a return asks, and only for kinds the application takes."""
+    if not requested:
+        return []
+    if decision != review.Decision.RETURN:
+        raise Unprocessable("只有退回补充材料时才能指定所需材料", reason="requested_materials_not_allowed")
+    allowed = kind_rules(application.kind).attachment_kinds
+    unknown = sorted(set(requested) - set(allowed))
+    if unknown:
+        raise Unprocessable("所需材料类型不正确", reason="requested_material_invalid", unknown=unknown,
+                            allowed=sorted(allowed))
+    return sorted(set(requested))
+
+
+def materials_missing_for_resubmission(application: Application, changed: bool) -> list[dict[str, Any]]:
+    """What a returned application still lacks before it may go back to review: each material the reviewer asked
+    for, uploaded after the return; when the return named none, something new — a file or a correction."""
+    since = application.payload.get("attachments_at_return", 0)
+    new_kinds = {a.kind for a in application.attachments if a.id > since}
+    requested = application.payload.get("requested_materials") or []
+    if requested:
+        return [{"kind": kind, "label": MATERIAL_LABELS.get(kind, kind), "missing": 1}
+                for kind in requested if kind not in new_kinds]
+    if new_kinds or changed:
+        return []
+    return [{"kind": "any", "label": "退回时要求补充的材料或更正", "missing": 1}]
+
+
 def record_decision(application: Application, staff: StaffUser, decision: str, comment: str | None,
-                    reason_code: str | None, at: dt.datetime | None = None) -> tuple[review.StepRecord, int]:
+                    reason_code: str | None, at: dt.datetime | None = None,
+                    requested_materials: list[str] | None = None) -> tuple[review.StepRecord, int]:
     """Apply one decision to a (locked) application: the appended step record, the new state, the audit entry
     and, when it completes sign-off, the kind's effect. Part of the caller's transaction.
 
@@ -240,12 +274,18 @@ def record_decision(application: Application, staff: StaffUser, decision: str, c
     """
     state = state_of(application)
     step = current_step_name(application)
+    ensure_may_act(application, staff)  # who may act is checked before what the application's state allows
     if decision == review.Decision.APPROVE:
         missing = missing_materials(application)
         if missing:
             raise Conflict("材料不全，不能审核通过", reason="materials_missing", missing=missing)
+    requested = _requested_materials(application, decision, requested_materials)
     new_state, record = review_call(review.decide, workflow_of(application), state, actor_of(staff),
                                      decision, reason_code, comment, at or now_after(state))
+    if decision == review.Decision.RETURN:
+        # What the applicant must upload before re-submitting, and which files were there already.
+        application.payload = {**application.payload, "requested_materials": requested,
+                               "attachments_at_return": max((a.id for a in application.attachments), default=0)}
     application.steps.append(ReviewStepRecord(
         step=record.step, staff_id=staff.id, decision=str(record.decision), reason_code=record.reason_code,
         comment=record.comment or "", entered_at=record.entered_at, decided_at=record.decided_at,

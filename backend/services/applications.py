@@ -25,9 +25,11 @@ from backend.services.application_workflow import (
     AWAITING_REVIEW,
     actor_of,
     current_step_name,
+    ensure_may_act,
     get_locked,
     kind_label,
     kind_rules,
+    materials_missing_for_resubmission,
     missing_materials,
     notify_applicant,
     record_decision,
@@ -59,6 +61,10 @@ def supplement(person_id: int, application_id: str, comment: str | None = None,
         missing = missing_materials(application)
         if missing:
             raise Unprocessable("材料不全，请上传后再提交", reason="materials_incomplete", missing=missing)
+        requested = materials_missing_for_resubmission(application, changed=bool(changes))
+        if requested:
+            raise Unprocessable("请先上传退回时要求补充的材料，再重新提交", reason="requested_material_missing",
+                                missing=requested)
         store_state(application, state)
         supplements = sum(1 for r in application.steps if r.decision == review.Decision.RETURN)
         audit.record("person", person_id, "application.supplemented", "application", application.id,
@@ -168,13 +174,19 @@ def _require_not_claimed_by_other(application: Application, staff: StaffUser) ->
 
 
 def decide(application_id: str, staff: StaffUser, decision: str, comment: str | None = None,
-           reason_code: str | None = None) -> dict[str, Any]:
+           reason_code: str | None = None, requested_materials: list[str] | None = None) -> dict[str, Any]:
     """Decide the current step. The decision that completes sign-off triggers the kind's effect (a manual
-    settlement, the account payout, the new chronic cap) in the same transaction: all of it or none of it."""
+    settlement, the account payout, the new chronic cap) in the same transaction: all of it or none of it.
+
+    A return may name the materials the applicant must upload (``requested_materials``, attachment kinds);
+    re-submission is refused until they are there. Authorisation (403) is checked before any state (409).
+    """
     with unit_of_work():
         application = get_locked(application_id)
+        ensure_may_act(application, staff)
         _require_not_claimed_by_other(application, staff)
-        record, number = record_decision(application, staff, decision, comment, reason_code)
+        record, number = record_decision(application, staff, decision, comment, reason_code,
+                                         requested_materials=requested_materials)
         _notify_decision(application, record, number)
     return staff_view(application_id)
 

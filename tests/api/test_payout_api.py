@@ -177,3 +177,14 @@ def test_the_heir_follows_the_application_and_the_deceased_is_masked(client, fam
     assert case["person"]["id_number_masked"] != deceased.id_number
     assert case["bank_account"]["account_number"] == "****2345"
     assert case["account"] == {"status": "open", "balance": "1234.56"}
+
+
+def test_the_payout_list_shows_the_amount_and_when_it_was_paid(client, family):
+    deceased, _, headers = family
+    application_id = apply(client, headers, deceased).json["application_id"]
+    upload_all(client, headers, application_id, ["certificate", "promise", "bank_card", "reduction_form"])
+    sign_off(client, application_id)
+    listed = client.get("/api/v1/payouts", headers=headers).json
+    entry = next(item for item in listed if item["application_id"] == application_id)
+    assert entry["status"] == "paid"
+    assert entry["payout_amount"] == "1234.56" and entry["paid_at"]  # issue #11.8: not null for a paid payout

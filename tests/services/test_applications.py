@@ -233,6 +233,7 @@ def test_every_transition_notifies_the_applicant_once(filed, staff, person):
     application_id = filed()
     decide(application_id, staff("reviewer1"))
     decide(application_id, staff("reviewer2"), "return", "请补充门诊病历")
+    applications.add_attachment(person.id, application_id, "other", "门诊病历.png", png(5))
     applications.supplement(person.id, application_id)
     outbox.drain()
     outbox.drain()  # a second drain delivers nothing new

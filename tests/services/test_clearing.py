@@ -178,6 +178,9 @@ def test_finance_downloads_the_csv_through_the_staff_api_as_an_administrator(cli
     denied = client.get("/api/v1/staff/clearing/export.csv", query_string={"month": month}, headers=headers("agent9"))
     assert download.status_code == 200 and download.mimetype == "text/csv"
     assert "NM-T-001" in download.get_data(as_text=True)
-    assert report.json["institutions"][0]["totals"]["hifp_pay"] == fen(1850)
+    # Money as every other response shows it: yuan strings (issue #11.8); counts stay numbers.
+    totals = report.json["institutions"][0]["totals"]
+    assert (totals["hifp_pay"], totals["payable_to_institution"]) == ("1850.00", "2200.00")
+    assert isinstance(totals["settlements"], int)
     assert frozen.json["institutions"][0]["status"] == "frozen"
     assert denied.status_code == 403
