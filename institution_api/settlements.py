@@ -28,7 +28,9 @@ class FeeItemSchema(Schema):
     amount = fields.Raw(metadata={"description": "金额（元），数字或字符串，最多两位小数", "example": "1200.00"})
     in_scope = fields.Boolean(metadata={"description": "是否属于医保目录范围内"})
     account_eligible = fields.Boolean(load_default=True,
-                                      metadata={"description": "个人账户可否支付（公共卫生、健身、保健为否）"})
+                                      metadata={"description": "机构标注个人账户可否支付"})
+    use = fields.String(metadata={"description": "非医疗用途时填写：public_health（公共卫生）、fitness（体育健身）、"
+                                                 "wellness（养生保健）——个人账户不得支付（NM §5）"})
 
 
 class SettlementRequestSchema(Schema):

@@ -113,7 +113,8 @@ class Line:
     name: str
     amount: int  # fen
     in_scope: bool  # inside the drug / treatment / consumable catalogues (NX §11, NM §16)
-    account_eligible: bool = True  # False: the account may not pay it (NM §5: public health, fitness, wellness)
+    account_eligible: bool = True  # False: the institution says the account may not pay it
+    use: str | None = None  # what the fee is for when not medical care: public_health, fitness, wellness (NM §5)
 
     def __post_init__(self) -> None:
         _require(isinstance(self.amount, int) and not isinstance(self.amount, bool), "invalid_amount", self.code)
@@ -190,7 +191,7 @@ def settle(policy: Policy, person: Person, visit: Visit, year_to_date: Mapping[s
         total += line.amount
         if line.in_scope:
             in_scope += line.amount
-        if not line.account_eligible:
+        if account_refusal(policy, line) is not None:
             ineligible += line.amount
     bucket = _bucket_for(person, visit)
     rule = policy.benefits.bucket(bucket)
@@ -300,6 +301,42 @@ def bucket_stops(policy: Policy, rule: BucketRule, person: Person) -> tuple[str,
     if rule.name == CHRONIC and not person.chronic_qualifications:
         stops.append(CHRONIC_NOT_QUALIFIED)
     return tuple(stops)
+
+
+# Why the individual account may not pay a fee line (issue #11.10), each with the Chinese sentence shown on it.
+EXCLUDED_USE = "excluded_use"
+OUT_OF_SCOPE_NOT_PAYABLE = "out_of_scope_not_payable"
+INSTITUTION_MARKED_INELIGIBLE = "institution_marked_ineligible"
+ACCOUNT_REFUSAL_MESSAGES = {
+    EXCLUDED_USE: "个人账户不得用于{use}",
+    OUT_OF_SCOPE_NOT_PAYABLE: "政策范围外费用不能由个人账户支付",
+    INSTITUTION_MARKED_INELIGIBLE: "定点机构标注该项目不属于个人账户支付范围",
+}
+
+
+def account_refusal(policy: Policy, line: Line) -> str | None:
+    """Why the account may not pay this line under the policy's payment scope, or None when it may.
+
+    Excluded uses (NM §5: public health, fitness, wellness) never; lines outside the catalogues only where the
+    version's ``account.payment_scope.out_of_scope_lines`` allows it; and never a line the institution marks so.
+    """
+    if line.use is not None and line.use in dict(policy.account.excluded_uses):
+        return EXCLUDED_USE
+    if not line.in_scope and not policy.account.payment_scope.out_of_scope_lines:
+        return OUT_OF_SCOPE_NOT_PAYABLE
+    if not line.account_eligible:
+        return INSTITUTION_MARKED_INELIGIBLE
+    return None
+
+
+def account_refusal_view(policy: Policy, line: Line) -> dict[str, str] | None:
+    """The reason shown on a refused line: code, Chinese message and the article of the region's policy."""
+    reason = account_refusal(policy, line)
+    if reason is None:
+        return None
+    excluded = dict(policy.account.excluded_uses)
+    return {"reason": reason, "message": ACCOUNT_REFUSAL_MESSAGES[reason].format(use=excluded.get(line.use or "", "")),
+            "article": policy.account.payment_scope.article}
 
 
 def stop_sentence(reason: str, bucket: str) -> str:

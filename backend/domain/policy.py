@@ -35,6 +35,9 @@ Document keys::
       flexible_credit  {"ratio_bp", "timing": "monthly" | "lump_sum"} (NX §5: lump sum once fully paid)
       retiree_credit   {"base_fen", "base_label", "ratio_bp"}: fixed monthly credit = base × ratio
       allowed_uses     {code: Chinese description} (NM §4)
+      payment_scope    optional: {"out_of_scope_lines": bool, "article": Chinese citation}: whether fee lines
+                       outside the catalogues may be paid from the account, and the article that says so;
+                       absent = may be paid, no article (the behaviour before the key existed)
       contribution_relations  optional: relations whose 居民医保 / 长护险 contribution the account may pay;
                        absent = spouse, parents, children (NM §4, NX §31), so versions stored before the key existed
                        keep parsing
@@ -168,6 +171,12 @@ class RetireeCredit:
 
 
 @dataclass(frozen=True)
+class PaymentScope:
+    out_of_scope_lines: bool
+    article: str
+
+
+@dataclass(frozen=True)
 class AccountRules:
     employed_credit_ratio_bp: int
     flexible_credit: FlexibleCredit
@@ -175,6 +184,7 @@ class AccountRules:
     allowed_uses: tuple[tuple[str, str], ...]
     excluded_uses: tuple[tuple[str, str], ...]
     contribution_relations: frozenset[str]
+    payment_scope: PaymentScope = PaymentScope(out_of_scope_lines=True, article="")
 
 
 @dataclass(frozen=True)
@@ -539,7 +549,7 @@ def _read_account(reader: _Reader, doc: Mapping[str, Any]) -> AccountRules:
     path = "account"
     section = reader.section(doc, "account", "", {
         "employed_credit_ratio_bp", "flexible_credit", "retiree_credit", "allowed_uses", "excluded_uses",
-        "contribution_relations",
+        "contribution_relations", "payment_scope",
     })
     flexible = reader.section(section, "flexible_credit", path, {"ratio_bp", "timing"})
     retiree = reader.section(section, "retiree_credit", path, {"base_fen", "base_label", "ratio_bp"})
@@ -558,6 +568,17 @@ def _read_account(reader: _Reader, doc: Mapping[str, Any]) -> AccountRules:
         excluded_uses=reader.labels(section, "excluded_uses", path),
         contribution_relations=reader.choices(section, "contribution_relations", path, RELATIONS,
                                               default=CONTRIBUTION_RELATIONS),
+        payment_scope=_read_payment_scope(reader, section),
+    )
+
+
+def _read_payment_scope(reader: _Reader, account: Mapping[str, Any]) -> PaymentScope:
+    if "payment_scope" not in account:
+        return PaymentScope(out_of_scope_lines=True, article="")
+    section = reader.section(account, "payment_scope", "account", {"out_of_scope_lines", "article"})
+    return PaymentScope(
+        out_of_scope_lines=reader.flag(section, "out_of_scope_lines", "account.payment_scope"),
+        article=reader.text(section, "article", "account.payment_scope"),
     )
 
 

@@ -81,7 +81,8 @@ class SettlementLine(Base):
     name: Mapped[str] = mapped_column(String(200))
     amount_fen: Mapped[int] = mapped_column(Fen)
     in_scope: Mapped[bool] = mapped_column()
-    account_eligible: Mapped[bool] = mapped_column(default=True)
+    account_eligible: Mapped[bool] = mapped_column(default=True)  # as the institution sent it
+    use_category: Mapped[str | None] = mapped_column(String(32))  # public_health | fitness | wellness …, or none
     bucket: Mapped[str | None] = mapped_column(String(32))
 
     settlement: Mapped[Settlement] = relationship(back_populates="lines")

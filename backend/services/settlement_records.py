@@ -18,7 +18,7 @@ from backend.services.settlement_requests import FeeLine, refuse
 
 
 def engine_lines(lines: tuple[FeeLine, ...]) -> tuple[engine.Line, ...]:
-    return tuple(engine.Line(line.code, line.name, line.amount, line.in_scope, line.account_eligible)
+    return tuple(engine.Line(line.code, line.name, line.amount, line.in_scope, line.account_eligible, line.use)
                  for line in lines)
 
 
@@ -53,7 +53,8 @@ def new_settlement(person: Person, result: engine.Settlement, visit_date: dt.dat
         reasons=list(result.reason_codes), explanation=list(result.explanation), clearing_month=clearing_month,
         settled_at=now, engine_input=engine_input, refunds=[],
         lines=[SettlementLine(code=line.code, name=line.name, amount_fen=line.amount, in_scope=line.in_scope,
-                              account_eligible=line.account_eligible, bucket=result.bucket) for line in lines],
+                              account_eligible=line.account_eligible, use_category=line.use, bucket=result.bucket)
+               for line in lines],
         **fields,
     )
     db.session.add(settlement)

@@ -128,7 +128,8 @@ def _replay_engine(settlement: Settlement, lines: list[SettlementLine], line_nos
     visit = engine.Visit(
         service_date=settlement.visit_date, institution_level=given["institution_level"],
         institution_kind=given["institution_kind"], in_region=given["in_region"], med_type=settlement.med_type,
-        lines=tuple(engine.Line(line.code, line.name, line.amount_fen, line.in_scope, line.account_eligible)
+        lines=tuple(engine.Line(line.code, line.name, line.amount_fen, line.in_scope, line.account_eligible,
+                                line.use_category)
                     for line in (lines[n - 1] for n in line_nos)),
         disease_code=settlement.disease_code,
     )

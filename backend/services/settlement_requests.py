@@ -31,6 +31,7 @@ class FeeLine:
     amount: int  # fen
     in_scope: bool
     account_eligible: bool = True
+    use: str | None = None  # public_health | fitness | wellness …: judged against the policy's excluded uses
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class SettlementRequest:
     def fingerprint(self) -> str:
         """The same visit posted twice has the same fingerprint, however its amounts were written."""
         data = {**asdict(self), "visit_date": self.visit_date.isoformat()}
+        # A line without a use hashes as before the field existed, so earlier orders still repeat exactly.
+        data["lines"] = [{k: v for k, v in line.items() if k != "use" or v is not None} for line in data["lines"]]
         return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -137,6 +140,18 @@ def _flag(item: Mapping, key: str, field: str, default: bool | None = None) -> b
     return value
 
 
+USE_CODE = re.compile(r"^[a-z][a-z_]{0,31}$")
+
+
+def _use(item: Mapping, field: str) -> str | None:
+    value = item.get("use")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not USE_CODE.match(value):
+        raise refuse("use 应为费用用途代码，如 public_health、fitness、wellness", "invalid_line", field=field)
+    return value
+
+
 def parse_lines(items: object) -> tuple[FeeLine, ...]:
     if not isinstance(items, list) or not items:
         raise refuse("至少需要一条费用明细", "no_lines", field="items")
@@ -153,6 +168,7 @@ def parse_lines(items: object) -> tuple[FeeLine, ...]:
             amount=parse_yuan(item.get("amount"), f"{field}.amount"),
             in_scope=_flag(item, "in_scope", f"{field}.in_scope"),
             account_eligible=_flag(item, "account_eligible", f"{field}.account_eligible", default=True),
+            use=_use(item, f"{field}.use"),
         ))
     return tuple(lines)
 

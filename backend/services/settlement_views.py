@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from backend.domain import benefits as engine
 from backend.domain.money import fen_to_yuan, percent_label
+from backend.domain.policy import Policy
 from backend.extensions import db
-from backend.models import Institution, Person, Settlement, SettlementRefund
+from backend.models import Institution, Person, Settlement, SettlementLine, SettlementRefund
 from backend.services import clearing, policies
 from backend.services.benefits import AMOUNT_FIELDS, masked_person, settlement_sample
 from backend.services.settlement_records import ordered_lines
@@ -18,6 +20,7 @@ def settlement_view(settlement: Settlement, *, institution: Institution | None =
     person = person or db.session.get(Person, settlement.person_id)
     if institution is None and settlement.institution_id is not None:
         institution = db.session.get(Institution, settlement.institution_id)
+    policy = policies.version(settlement.policy_version_code)
     return {
         "setl_id": settlement.id,
         "source": settlement.source,
@@ -40,19 +43,23 @@ def settlement_view(settlement: Settlement, *, institution: Institution | None =
         "fund_share": percent_label(settlement.fund_share_bp or 0),
         **{name: fen_to_yuan(getattr(settlement, name)) for name in AMOUNT_FIELDS},
         "balc": fen_to_yuan(settlement.balc) if settlement.balc is not None else None,
-        "items": [
-            {"line_no": number, "code": line.code, "name": line.name, "amount": fen_to_yuan(line.amount_fen),
-             "in_scope": line.in_scope, "account_eligible": line.account_eligible}
-            for number, line in enumerate(ordered_lines(settlement), start=1)
-        ],
+        "items": [_item_view(policy, number, line) for number, line in enumerate(ordered_lines(settlement), start=1)],
         "refunds": [_refund_summary(row) for row in sorted(settlement.refunds, key=lambda r: r.id)],
         "explanation": list(settlement.explanation),
         "reasons": list(settlement.reasons),
-        "sample": settlement_sample(policies.version(settlement.policy_version_code),
-                                    settlement.bucket or settlement.med_type, settlement.reasons),
+        "sample": settlement_sample(policy, settlement.bucket or settlement.med_type, settlement.reasons),
         "settled_at": settlement.settled_at.isoformat(),
         "clearing_month": settlement.clearing_month,
     }
+
+
+def _item_view(policy: Policy, number: int, line: SettlementLine) -> dict:
+    """A fee line; one the account may not pay says why, citing the region's article (issue #11.10)."""
+    refusal = engine.account_refusal_view(policy, engine.Line(line.code, line.name, line.amount_fen, line.in_scope,
+                                                              line.account_eligible, line.use_category))
+    return {"line_no": number, "code": line.code, "name": line.name, "amount": fen_to_yuan(line.amount_fen),
+            "in_scope": line.in_scope, "use": line.use_category, "account_eligible": refusal is None,
+            "account_refusal": refusal}
 
 
 def _refund_summary(row: SettlementRefund) -> dict:

@@ -18,6 +18,7 @@ from tests.benefits_fixtures import (  # noqa: F401  (module fixtures shared by 
     item,
     make_person,
     signed_post,
+    written_rows,
 )
 
 CAPS = "/api/v1/benefits/caps"
@@ -94,3 +95,25 @@ def test_inner_mongolia_general_figures_are_official_and_its_chronic_figures_are
                                            disease_code="I10"), code="NM-T-001").json
     assert chronic["bucket"] == "chronic" and chronic["sample"]["is_sample"] is True
     assert "门诊慢特病" in chronic["sample"]["label"]
+
+
+def test_a_line_the_account_may_not_pay_is_paid_in_cash_and_shows_why(make_person, signed_post):
+    person = make_person(region="nm", opening_balance_fen=1_000_000)
+    settled = signed_post(SETTLE, body_for(person, item("3000"),
+                                           item("200", in_scope=False, code="YS01", name="养生茶", use="wellness"),
+                                           use_account=True), code="NM-T-001").json
+    medicine, tea = settled["items"]
+    assert medicine["account_refusal"] is None and medicine["account_eligible"] is True
+    assert tea["account_eligible"] is False
+    assert tea["account_refusal"]["reason"] == "excluded_use" and "养生保健" in tea["account_refusal"]["message"]
+    assert "第五条" in tea["account_refusal"]["article"]
+    # Fund (3000 − 1000) × 60 % = 1200; personal 2000; the account pays 1800, the 200 of wellness tea is cash.
+    assert (settled["hifp_pay"], settled["acct_pay"], settled["psn_cash_pay"]) == ("1200.00", "1800.00", "200.00")
+
+
+def test_an_unknown_use_code_is_refused_and_nothing_is_written(make_person, signed_post):
+    person = make_person(region="nm")
+    before = written_rows()
+    refused = signed_post(SETTLE, body_for(person, item("3000", use="Fitness Club!")), code="NM-T-001")
+    assert (refused.status_code, refused.json["errors"]["reason"]) == (422, "invalid_line")
+    assert refused.json["message"] and written_rows() == before

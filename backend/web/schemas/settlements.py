@@ -16,13 +16,23 @@ class InstitutionRefSchema(Schema):
     level = fields.String(allow_none=True)
 
 
+class AccountRefusalSchema(Schema):
+    reason = fields.String(metadata={"description": "excluded_use | out_of_scope_not_payable | "
+                                                    "institution_marked_ineligible"})
+    message = fields.String()
+    article = fields.String(metadata={"description": "所依据的政策条款"})
+
+
 class SettledItemSchema(Schema):
     line_no = fields.Integer()
     code = fields.String()
     name = fields.String()
     amount = fields.String()
     in_scope = fields.Boolean()
-    account_eligible = fields.Boolean()
+    use = fields.String(allow_none=True, metadata={"description": "费用用途（public_health、fitness、wellness 等）"})
+    account_eligible = fields.Boolean(metadata={"description": "个人账户可否支付（按所在地区政策）"})
+    account_refusal = fields.Nested(AccountRefusalSchema, allow_none=True,
+                                    metadata={"description": "个人账户不予支付的原因及政策条款"})
 
 
 class RefundSummarySchema(Schema):
