@@ -14,8 +14,8 @@ from sqlalchemy import select
 from backend.demo import applications, settlements, sharing
 from backend.domain.people import PersonRecord
 from backend.extensions import db
-from backend.models import Institution
-from backend.services import people, policies
+from backend.models import ChronicQualification, Institution
+from backend.services import chronic, people, policies
 from backend.services import staff as staff_service
 
 # (id_number, name, region, person_type, status, contribution base yuan, opening balance yuan, pool, family)
@@ -40,6 +40,10 @@ DEMO_PEOPLE = (
 # visits up to then are paid and later ones are not (NM §13). Given once, when the person is first seeded.
 DEMO_STATUS_HISTORY = {"150104199211300519": (("active", "2020-01-01"), ("arrears", "2026-07-01"))}
 DEMO_PAID_THROUGH = {"150104199211300519": "2026-06"}  # everyone else: 2026-10
+
+# 乌云 holds an Inner Mongolia chronic qualification (高血压, certified at NM-T-001), so the demo shows NM §11: her
+# general visits get nothing from general pooling, and her caps, estimates and statements say why.
+DEMO_QUALIFICATIONS = (("150102195702120423", "I10", "高血压", "NM-T-001", "2026-01-01"),)
 
 # (code, name, kind, level, grade, region, is_chronic_certifier)
 DEMO_INSTITUTIONS = (
@@ -73,11 +77,25 @@ def seed() -> dict[str, int]:
             for status, since in DEMO_STATUS_HISTORY.get(record.id_number, ()):
                 people.upsert(replace(record, status=status, status_effective_from=dt.date.fromisoformat(since)))
         people.upsert(record)
+    _seed_qualifications()
     db.session.commit()
     applications.seed()
     sharing.seed()
     settlements.seed_history()
     return {"people": len(DEMO_PEOPLE), "institutions": len(DEMO_INSTITUTIONS), "staff": len(DEMO_STAFF)}
+
+
+def _seed_qualifications() -> None:
+    for id_number, code, name, certifier, since in DEMO_QUALIFICATIONS:
+        person = people.by_id_number(id_number)
+        hospital = db.session.scalar(select(Institution).where(Institution.code == certifier))
+        valid_from = dt.date.fromisoformat(since)
+        if person is None or chronic.active_qualification(person.id, code, valid_from) is not None:
+            continue
+        db.session.add(ChronicQualification(person_id=person.id, disease_code=code, disease_name=name,
+                                            certified_by_institution_id=hospital.id if hospital else None,
+                                            valid_from=valid_from, valid_to=None, cap_adjustment_fen=0,
+                                            status="active"))
 
 
 def seed_parties() -> None:
