@@ -11,6 +11,7 @@ from backend.services.credits import local_today
 from backend.web.auth import require_person
 from backend.web.idempotency import idempotent
 from backend.web.fields import WholeNumber, YuanAmount
+from backend.web.schemas.policy import SampleSchema
 
 blp = Blueprint("account", __name__, url_prefix="/api/v1/account", description="个人账户：余额、明细、代缴")
 
@@ -29,6 +30,7 @@ class AccountSchema(Schema):
     spending = fields.String(metadata={"description": "本年支出（元，扣除退费）"})
     spending_for_family = fields.String(metadata={"description": "其中家庭成员共济使用（元）"})
     closed_reason = fields.String(allow_none=True)
+    credits_sample = fields.Nested(SampleSchema, metadata={"description": "划入金额是否按样例参数计算"})
 
 
 class EntriesQuerySchema(Schema):

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from backend.domain import ledger as rules
 from backend.domain.identity import mask_id_number
 from backend.domain.money import fen_to_yuan
-from backend.domain.policy import Policy
+from backend.domain.policy import Policy, sample_notice
 from backend.domain.relations import RelationImplausible, check_relation
 from backend.domain.sharing import RELATION_LABELS, split_account_payment
 from backend.errors import Conflict, NotFound, Unprocessable
@@ -199,7 +199,27 @@ def summary(person_id: int, year: int) -> dict[str, Any]:
         "spending": fen_to_yuan(spending),
         "spending_for_family": fen_to_yuan(for_family),
         "closed_reason": account.closed_reason,
+        "credits_sample": _credits_sample(person_id, year),
     }
+
+
+# The parameters a person's monthly credit is computed from, by type (NM §3, NX §5).
+CREDIT_PARAMETERS = {
+    "employed": ("account.employed_credit_ratio_bp",),
+    "flexible": ("account.flexible_credit",),
+    "retired": ("account.retiree_credit.base_fen", "account.retiree_credit.ratio_bp"),
+}
+
+
+def _credits_sample(person_id: int, year: int) -> dict[str, Any]:
+    """Whether the year's credits were computed from sample figures (the NM retiree base, every NX ratio)."""
+    person = _person(person_id)
+    on_date = min(local_today(), dt.date(year, 12, 31))
+    try:
+        policy = policies.in_force(person.region_code, on_date)
+    except Unprocessable:  # a year before any version: no credit was computed by this service
+        return {"is_sample": False, "label": None, "parameters": []}
+    return sample_notice(policy, CREDIT_PARAMETERS[person.person_type]).as_dict()
 
 
 def entries(person_id: int, *, year: int | None = None, kind: str | None = None, page: int = 1,

@@ -208,3 +208,13 @@ def test_a_relatives_contribution_for_a_year_is_paid_once_whoever_pays_it(client
     assert client.post(CONTRIBUTIONS, json=body, headers=person_headers(owner)).status_code == 201
     again = client.post(CONTRIBUTIONS, json=body, headers=person_headers(father))
     assert (again.status_code, again.json["errors"]["reason"]) == (409, "contribution_already_paid")
+
+
+def test_credits_computed_from_sample_figures_say_so(client, make_person, person_headers):
+    # NM §3 fixes the retiree ratio but not the base (the 2021 average pension): a sample; NM employees' 2 % is
+    # official; every Ningxia ratio is a sample.
+    nm_retiree = make_person(region="nm", person_type="retired")
+    nm_employee = make_person(region="nm")
+    retiree = client.get(ACCOUNT, headers=person_headers(nm_retiree)).json["credits_sample"]
+    assert retiree["is_sample"] is True and "退休人员个人账户划入基数" in retiree["label"]
+    assert client.get(ACCOUNT, headers=person_headers(nm_employee)).json["credits_sample"]["is_sample"] is False
