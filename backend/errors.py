@@ -102,10 +102,20 @@ def http_exception_body(exc: HTTPException) -> dict[str, Any]:
     # webargs puts the field messages in exc.data["messages"]; smorest in exc.data["errors"].
     data = getattr(exc, "data", None) or {}
     if "messages" in data:
-        details["fields"] = data["messages"]
+        details["fields"] = _with_text_keys(data["messages"])
     if isinstance(data.get("reason"), str):
         reason = data["reason"]
     return error_body(status, data.get("message") or message, reason, **details)
+
+
+def _with_text_keys(value: Any) -> Any:
+    """Field messages with every key a string: marshmallow reports a nameless multipart part under the key None,
+    which the JSON encoder (sorting keys) cannot write — a client's malformed form must get its 422, not a 500."""
+    if isinstance(value, dict):
+        return {("" if key is None else str(key)): _with_text_keys(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_text_keys(item) for item in value]
+    return value
 
 
 def register_error_handlers(app: Flask) -> None:
