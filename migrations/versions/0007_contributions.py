@@ -1,13 +1,13 @@
 """contributions paid from an account, booked for the relative they pay for (NX §31)
 
-Revision ID: 0006_contributions
-Revises: 0005_chat
+Revision ID: 0007_contributions
+Revises: 0006_console
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0006_contributions"
-down_revision = "0005_chat"
+revision = "0007_contributions"
+down_revision = "0006_console"
 branch_labels = None
 depends_on = None
 
