@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import AuditLog
+from tests.files import png
+from tests.identities import id_number
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png()
 
 
 @pytest.fixture
@@ -111,8 +113,8 @@ def test_the_audit_log_filters_by_who_what_object_and_time(client, admin, staff_
 def test_a_counter_grant_keeps_its_scanned_promise_which_staff_can_download_again(client, make_person,
                                                                                   staff_headers, tmp_path, app):
     app.config["UPLOAD_DIR"] = str(tmp_path)
-    owner = make_person(name="授权人", opening_balance_fen=10_000)
-    relative = make_person(name="亲属")
+    owner = make_person(id_number=id_number("19800101", male=True), name="授权人", opening_balance_fen=10_000)
+    relative = make_person(id_number=id_number("19820101", male=False), name="亲属")  # his wife
     agent = staff_headers("agent1")
     granted = client.post("/api/v1/staff/counter/sharing/grants", headers=agent, data={
         "owner_id_number": owner.id_number, "relative_name": "亲属", "relative_id_number": relative.id_number,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from backend.demo import sharing as demo_sharing
 from backend.errors import Conflict, NotFound, Unprocessable
@@ -15,6 +15,7 @@ from backend.models import (
     AccumulatorEntry,
     AuditLog,
     OutboxMessage,
+    PersonStatusChange,
     Settlement,
     SharingGrant,
 )
@@ -140,6 +141,7 @@ def test_a_relative_unknown_to_the_agency_is_refused(app, family, make_person):
     owner, _ = family
     stranger = make_person(name="陌生人")
     db.session.delete(accounts.of_person(stranger.id))
+    db.session.execute(delete(PersonStatusChange).where(PersonStatusChange.person_id == stranger.id))
     db.session.delete(stranger)
     db.session.commit()
     assert refused(Unprocessable, grant_to, owner, stranger) == "relative_not_found"
