@@ -1,13 +1,13 @@
 """contributions paid from an account, booked for the relative they pay for (NX §31)
 
-Revision ID: 0007_contributions
-Revises: 0006_console
+Revision ID: 0008_contributions
+Revises: 0007_institution_secrets
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0007_contributions"
-down_revision = "0006_console"
+revision = "0008_contributions"
+down_revision = "0007_institution_secrets"
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """what a fee line is for (public health, fitness, wellness …): the account's payment scope judges it
 
-Revision ID: 0009_line_use
-Revises: 0008_status_history
+Revision ID: 0010_line_use
+Revises: 0009_status_history
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0009_line_use"
-down_revision = "0008_status_history"
+revision = "0010_line_use"
+down_revision = "0009_status_history"
 branch_labels = None
 depends_on = None
 

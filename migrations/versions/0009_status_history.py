@@ -1,13 +1,13 @@
 """status history with effective dates: visits are judged by the status in force on their date
 
-Revision ID: 0008_status_history
-Revises: 0007_contributions
+Revision ID: 0009_status_history
+Revises: 0008_contributions
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0008_status_history"
-down_revision = "0007_contributions"
+revision = "0009_status_history"
+down_revision = "0008_contributions"
 branch_labels = None
 depends_on = None
 
