@@ -153,6 +153,7 @@ def deactivate(admin_id: int, staff_id: int) -> dict[str, Any]:
             ended = end_sessions_of(staff.id, "deactivated")
             tokens.revoke_all_for("staff", str(staff.id))
             audit.record("staff", admin_id, "staff.deactivated", "staff", staff.id, sessions_ended=ended)
+    tokens.revoke_subject("staff", str(staff.id))  # after the commit; the per-request active check covers Redis outages
     return account_view(staff)
 
 
@@ -173,6 +174,7 @@ def reset_password(admin_id: int, staff_id: int, new_password: str) -> dict[str,
         ended = end_sessions_of(staff.id, "password")
         tokens.revoke_all_for("staff", str(staff.id))
         audit.record("staff", admin_id, "staff.password_reset", "staff", staff.id, sessions_ended=ended)
+    tokens.revoke_subject("staff", str(staff.id))
     return account_view(staff)
 
 

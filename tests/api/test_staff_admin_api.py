@@ -63,6 +63,8 @@ def test_a_password_reset_ends_the_old_sessions_and_the_new_password_works(clien
     assert client.post(f"/api/v1/staff/users/{reviewer_id}/password", headers=admin,
                        json={"password": "brand-new-secret"}).status_code == 200
     assert client.post("/api/v1/staff/auth/refresh", json={"refresh_token": old["refresh_token"]}).status_code == 401
+    old_token = {"Authorization": f"Bearer {old['access_token']}"}
+    assert client.get("/api/v1/staff/auth/me", headers=old_token).status_code == 401  # still active, token revoked
     assert client.post("/api/v1/staff/auth/login",
                        json={"username": "reviewer1", "password": "brand-new-secret"}).status_code == 200
 

@@ -81,7 +81,7 @@ def test_deactivating_an_account_ends_its_console_session_and_its_api_token_at_o
     assert admin.post(f"/staff/admin/users/{reviewer_id}/deactivate").status_code == 302
     assert reviewer.get("/staff/").status_code == 302
     me = client.get("/api/v1/staff/auth/me", headers={"Authorization": f"Bearer {token}"})
-    assert (me.status_code, me.json["errors"]["reason"]) == (401, "staff_inactive")
+    assert (me.status_code, me.json["errors"]["reason"]) == (401, "token_revoked")
     assert console().sign_in("reviewer1").status_code == 401
 
 
@@ -104,3 +104,16 @@ def test_sign_in_never_redirects_off_the_console(console, staff_member):
     response = visitor.post("/staff/sign-in", {"username": "reviewer1", "password": "demo-reviewer1",
                                                "next": "https://evil.example/"})
     assert response.headers["Location"] == "/staff/"
+
+
+def test_a_deactivated_accounts_token_is_refused_even_when_the_revocation_list_is_empty(console, client, app,
+                                                                                      staff_member):
+    reviewer = staff_member("reviewer1")
+    token = client.post("/api/v1/staff/auth/login",
+                        json={"username": "reviewer1", "password": "demo-reviewer1"}).json["access_token"]
+    admin = console("admin1")
+    assert admin.post(f"/staff/admin/users/{reviewer.id}/deactivate").status_code == 302
+    app.extensions["redis"].flushdb()  # Redis lost its memory: the account's state in the database still decides
+    with app.app_context():  # a request of its own, as when served (not this test's session and its cache)
+        me = client.get("/api/v1/staff/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert (me.status_code, me.json["errors"]["reason"]) == (401, "staff_inactive")
