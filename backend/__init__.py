@@ -19,6 +19,7 @@ def create_app(config: object | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config or Config())
     register_logging(app)
+    register_observability(app)
     register_json(app)
     register_extensions(app)
     register_error_handlers(app)
@@ -32,7 +33,13 @@ def create_app(config: object | None = None) -> Flask:
 def register_logging(app: Flask) -> None:
     from backend.logging_setup import configure_logging
 
-    configure_logging(app.config["LOG_LEVEL"])
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+
+
+def register_observability(app: Flask) -> None:
+    from backend.observability.hooks import register_observability as register
+
+    register(app)
 
 
 def register_json(app: Flask) -> None:
@@ -58,8 +65,16 @@ def register_extensions(app: Flask) -> None:
     redis_store.init_app(app)
     job_queue.init_app(app)
     limiter.init_app(app)
-    api.init_app(app)
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    register_api_document(app, api)
+
+
+def register_api_document(app: Flask, api) -> None:
+    """flask-smorest with the conventions every operation shares (backend.web.openapi)."""
+    from backend.web.openapi import ConventionsPlugin, register_field_conventions, register_openapi
+
+    api.init_app(app, spec_kwargs={"extra_plugins": [ConventionsPlugin(app)]})
+    register_field_conventions(api.ma_plugin)
+    register_openapi(app, api)
 
 
 def register_error_handlers(app: Flask) -> None:

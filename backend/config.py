@@ -75,6 +75,10 @@ class Config:
         self.JOB_ABANDONED_AFTER_SECONDS = _int("JOB_ABANDONED_AFTER_SECONDS", 20)
         self.DEV_LOGIN = _flag("DEV_LOGIN")
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+        # json: one object per line for a log shipper (production); text: plain lines for a terminal.
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+        # When set, GET /metrics wants it as a Bearer token (else restrict /metrics at the proxy, deploy/nginx).
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
         self.JWT_ISSUER = os.environ.get("JWT_ISSUER", "medins-backend")
         self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
@@ -145,10 +149,11 @@ class Config:
         self.OPENAPI_URL_PREFIX = "/api"
         self.OPENAPI_JSON_PATH = "openapi.json"
         self.OPENAPI_SWAGGER_UI_PATH = "docs"
-        # The docs page's browser loads Swagger UI's assets from here; an intranet points it at its own mirror.
-        self.OPENAPI_SWAGGER_UI_URL = os.environ.get(
-            "OPENAPI_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
-        )
+        # The docs page's browser loads Swagger UI's files from this server (the swagger-ui-py package's copy), so
+        # the page works offline and on an intranet; OPENAPI_SWAGGER_UI_URL may point elsewhere (a CDN, a mirror).
+        self.OPENAPI_SWAGGER_UI_URL = os.environ.get("OPENAPI_SWAGGER_UI_URL", "/api/docs/assets/")
+        # No "validator" badge: it would send the document's address to validator.swagger.io.
+        self.OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None, "displayOperationId": True}
 
 
 class TestConfig(Config):

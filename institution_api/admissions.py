@@ -16,16 +16,16 @@ class AdmissionRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    id_number = fields.String(metadata={"description": "参保人身份证号码"})
-    admission_no = fields.String(metadata={"description": "机构住院号"})
-    admitted_on = fields.String(metadata={"description": "入院日期 YYYY-MM-DD"})
+    id_number = fields.String(metadata={"description": "参保人身份证号码", "x-required": True})
+    admission_no = fields.String(metadata={"description": "机构住院号", "x-required": True})
+    admitted_on = fields.String(metadata={"description": "入院日期 YYYY-MM-DD", "x-required": True})
 
 
 class DischargeRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    discharged_on = fields.String(metadata={"description": "出院日期 YYYY-MM-DD"})
+    discharged_on = fields.String(metadata={"description": "出院日期 YYYY-MM-DD", "x-required": True})
 
 
 class StaySchema(Schema):
@@ -41,6 +41,7 @@ class Admissions(MethodView):
     @idempotent
     @blp.arguments(AdmissionRequestSchema)
     @blp.response(201, StaySchema)
+    @blp.alt_response(200, schema=StaySchema, description="同一住院号、相同内容再次提交：返回原登记")
     def post(self, body):
         """Record an admission (the same admission number and data again answers the same)"""
         view, created = hospital_stays.admit(g.institution, body)

@@ -20,7 +20,7 @@ class EligibilityRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    id_number = fields.String(metadata={"description": "参保人身份证号码"})
+    id_number = fields.String(metadata={"description": "参保人身份证号码", "x-required": True})
     date = fields.String(metadata={"description": "就诊日期 YYYY-MM-DD，缺省为今天"})
 
 
@@ -44,13 +44,26 @@ class BucketEligibilitySchema(Schema):
     fund_share = fields.String()
 
 
+class EligiblePersonSchema(Schema):
+    name = fields.String(metadata={"description": "姓名（脱敏）"})
+    id_number_masked = fields.String(metadata={"description": "身份证号码（前 6 位与后 4 位）"})
+    person_type = fields.String(metadata={"enum": ["employed", "retired", "flexible"]})
+    region = fields.String(metadata={"enum": ["nx", "nm"]})
+    status = fields.String(metadata={"enum": ["active", "arrears", "suspended", "terminated"]})
+
+
+class DirectSettlementSchema(Schema):
+    allowed = fields.Boolean(metadata={"description": "本机构可否为其直接结算"})
+    reason = fields.String(allow_none=True, metadata={"description": "不可直接结算的原因代码"})
+
+
 class EligibilitySchema(Schema):
-    person = fields.Dict()
+    person = fields.Nested(EligiblePersonSchema)
     date = fields.String()
     policy_version = fields.String()
     in_region = fields.Boolean()
     offsite_registered = fields.Boolean()
-    direct_settlement = fields.Dict()
+    direct_settlement = fields.Nested(DirectSettlementSchema)
     in_hospital = fields.Boolean()
     chronic_qualifications = fields.List(fields.String())
     benefits = fields.Dict(keys=fields.String(), values=fields.Nested(BucketEligibilitySchema))
@@ -62,6 +75,7 @@ class EligibilitySchema(Schema):
 class Eligibility(MethodView):
     @blp.arguments(EligibilityRequestSchema)
     @blp.response(200, EligibilitySchema)
+    @blp.doc(operationId="check_eligibility")
     def post(self, body):
         """Check a person's status, open benefits and year-to-date accumulators (masked)"""
         today = local_today()

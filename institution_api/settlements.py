@@ -23,10 +23,11 @@ class FeeItemSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    code = fields.String(metadata={"description": "机构项目编码"})
-    name = fields.String(metadata={"description": "项目名称"})
-    amount = fields.Raw(metadata={"description": "金额（元），数字或字符串，最多两位小数", "example": "1200.00"})
-    in_scope = fields.Boolean(metadata={"description": "是否属于医保目录范围内"})
+    code = fields.String(metadata={"description": "机构项目编码", "x-required": True})
+    name = fields.String(metadata={"description": "项目名称", "x-required": True})
+    amount = fields.Raw(metadata={"description": "金额（元），数字或字符串，最多两位小数", "example": "1200.00",
+                                  "x-required": True})
+    in_scope = fields.Boolean(metadata={"description": "是否属于医保目录范围内", "x-required": True})
     account_eligible = fields.Boolean(load_default=True,
                                       metadata={"description": "机构标注个人账户可否支付"})
     use = fields.String(metadata={"description": "非医疗用途时填写：public_health（公共卫生）、fitness（体育健身）、"
@@ -37,10 +38,14 @@ class SettlementRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    id_number = fields.String(metadata={"description": "参保人身份证号码"})
-    visit_date = fields.String(metadata={"description": "就诊日期 YYYY-MM-DD", "example": "2024-05-10"})
-    med_type = fields.String(metadata={"description": "general（普通门诊）| chronic（门诊慢特病）"})
-    items = fields.List(fields.Nested(FeeItemSchema))
+    # "x-required": the service checks these itself, each refusal with its own reason code (no_lines, ...); the
+    # OpenAPI document still lists them as required (backend.web.openapi).
+    id_number = fields.String(metadata={"description": "参保人身份证号码", "x-required": True})
+    visit_date = fields.String(metadata={"description": "就诊日期 YYYY-MM-DD", "example": "2024-05-10",
+                                         "x-required": True})
+    med_type = fields.String(metadata={"description": "general（普通门诊）| chronic（门诊慢特病）",
+                                       "enum": ["general", "chronic"], "x-required": True})
+    items = fields.List(fields.Nested(FeeItemSchema), metadata={"x-required": True, "minItems": 1})
     use_account = fields.Boolean(metadata={"description": "个人负担部分是否使用个人账户（含家庭共济）支付"})
     order_no = fields.String(metadata={"description": "机构结算单号（幂等：同号同内容返回同一结算）"})
     invoice_no = fields.String(metadata={"description": "发票号（同一发票不得重复结算或报销）"})
@@ -51,7 +56,7 @@ class RefundRequestSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    refund_no = fields.String(metadata={"description": "机构退费单号（幂等）"})
+    refund_no = fields.String(metadata={"description": "机构退费单号（幂等）", "x-required": True})
     line_nos = fields.List(WholeNumber(), metadata={"description": "部分退费的明细序号（从 1 开始）；缺省为全部"})
 
 
@@ -66,6 +71,8 @@ class Settlements(MethodView):
     @idempotent
     @blp.arguments(SettlementRequestSchema)
     @blp.response(201, SettlementSchema)
+    @blp.alt_response(200, schema=SettlementSchema, description="同一 order_no、相同内容再次提交：返回原结算")
+    @blp.doc(operationId="settle_visit")
     def post(self, body):
         """Settle an outpatient visit: fund, own account, family sharing and cash parts"""
         view, created = settlements.settle_direct_outcome(g.institution, body)
@@ -77,6 +84,8 @@ class SettlementRefundResource(MethodView):
     @idempotent
     @blp.arguments(RefundRequestSchema)
     @blp.response(201, RefundSchema)
+    @blp.alt_response(200, schema=RefundSchema, description="同一 refund_no、相同内容再次提交：返回原退费")
+    @blp.doc(operationId="refund_settlement")
     def post(self, body, setl_id):
         """Refund a settlement (wholly, or some lines) along the original channels"""
         view, created = settlement_refunds.refund_outcome(g.institution, setl_id, body)

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from backend.services import settlements, statements
 from backend.web.auth import require_person
+from backend.web.pagination import pagination_header
 from backend.web.schemas.settlements import SettlementSchema
 
 blp = Blueprint("settlements", __name__, url_prefix="/api/v1/settlements", description="结算记录与结算清单")
@@ -51,8 +52,9 @@ class Settlements(MethodView):
     @blp.doc(security=[{"bearer": []}])
     def get(self, query):
         """My settlements, newest first (filter by year, paginated)"""
-        return settlements.list_for_person(g.person_id, year=query.get("year"), page=query["page"],
-                                           page_size=query["page_size"])
+        found = settlements.list_for_person(g.person_id, year=query.get("year"), page=query["page"],
+                                            page_size=query["page_size"])
+        return found, 200, pagination_header(found["total"], query["page"], query["page_size"])
 
 
 @blp.route("/<string:setl_id>")

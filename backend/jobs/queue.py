@@ -7,10 +7,14 @@ from typing import Any
 from flask import Flask, current_app
 from rq import Queue, Retry
 
+from backend.observability.request_id import current_request_id
+
 QUEUES = ("high", "default", "low")
 
 
 class JobQueue:
+    names = QUEUES
+
     def init_app(self, app: Flask) -> None:
         app.extensions["job_queue"] = self
 
@@ -28,4 +32,5 @@ class JobQueue:
         return self.queue(definition.queue).enqueue(
             "backend.jobs.runner.execute", job_name, kwargs, job_id=job_id, result_ttl=3600, failure_ttl=7 * 86400,
             retry=Retry(max=3, interval=[10, 60, 300]),  # jobs are idempotent, so a retry is always safe
+            meta={"request_id": current_request_id()},  # the job's log lines name the request that caused it
         )

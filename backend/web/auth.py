@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -11,6 +12,15 @@ from flask import g, request
 from backend.errors import Forbidden, Unauthorized
 from backend.services import staff as staff_service
 from backend.services.tokens import decode_access_token
+
+
+@dataclass(frozen=True)
+class AuthRequirement:
+    """What a decorator below asks of the caller; the OpenAPI document's security and 401/403 derive from it."""
+
+    kind: str  # "person" | "staff"
+    optional: bool = False
+    roles: tuple[str, ...] = ()
 
 
 def bearer_token() -> str | None:
@@ -49,7 +59,11 @@ def require_person(view: Callable[..., Any]) -> Callable[..., Any]:
         authenticate_person()
         return view(*args, **kwargs)
 
+    wrapper.auth_requirement = require_person.auth_requirement
     return wrapper
+
+
+require_person.auth_requirement = AuthRequirement("person")
 
 
 def optional_person(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,7 +76,11 @@ def optional_person(view: Callable[..., Any]) -> Callable[..., Any]:
             authenticate_person()
         return view(*args, **kwargs)
 
+    wrapper.auth_requirement = optional_person.auth_requirement
     return wrapper
+
+
+optional_person.auth_requirement = AuthRequirement("person", optional=True)
 
 
 def require_staff(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -81,6 +99,9 @@ def require_staff(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
             g.caller_scope = f"staff:{staff.id}"
             return view(*args, **kwargs)
 
+        wrapper.auth_requirement = requirement
         return wrapper
 
+    requirement = AuthRequirement("staff", roles=tuple(roles))
+    decorator.auth_requirement = requirement
     return decorator

@@ -43,6 +43,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             idempotency.complete(scope, key, response.status_code, response.get_data(as_text=True))
         return response
 
+    wrapper.accepts_idempotency_key = True  # the OpenAPI document lists the header for this operation
     return wrapper
 
 

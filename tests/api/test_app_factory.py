@@ -1,4 +1,4 @@
-"""The app factory, health, OpenAPI, the error shape and dev-login's switch."""
+"""The app factory, health, OpenAPI, the error shape and dev-login's switch (tests/api/test_observability.py has\nliveness and readiness)."""
 
 from backend.config import Config
 
@@ -10,31 +10,10 @@ def test_the_factory_builds_an_app_from_the_config_it_is_given(make_app):
     assert {"sqlalchemy", "redis", "job_queue", "limiter"} <= set(app.extensions)
 
 
-def test_health_reports_the_database_and_redis_in_use_and_that_they_answer(client, app):
+def test_health_answers_ok_without_naming_the_products_in_use(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    body = response.json
-    assert body["status"] == "ok"
-    assert body["database"] == {"backend": app.extensions["sqlalchemy"].engine.dialect.name, "ok": True}
-    assert body["redis"]["backend"] == app.extensions["redis_backend"]
-    assert body["redis"]["ok"] is True
-
-
-def test_health_says_unavailable_when_redis_does_not_answer(make_app):
-    app = make_app()
-    app.extensions["redis"] = _BrokenRedis()
-    response = app.test_client().get("/healthz")
-    assert response.status_code == 503
-    assert response.json["status"] == "unavailable"
-    assert response.json["redis"]["ok"] is False
-
-
-class _BrokenRedis:
-    def ping(self):
-        raise ConnectionError("down")
-
-    def flushdb(self):
-        pass
+    assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
 
 
 def test_openapi_document_and_docs_page_are_served(client):

@@ -14,17 +14,17 @@ def test_a_full_id_number_in_a_log_line_is_masked_to_first_six_and_last_four():
     assert line == f"bind failed for {number[:6]}********{number[-4:]}, 身份证{number[:6]}********{number[-4:]}号"
 
 
-def test_application_logs_pass_through_the_redactor(app, caplog):
-    number = valid_id_number("15010219750505456")
-    handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter("%(message)s"))
-    from backend.logging_setup import configure_logging
+def test_application_logs_pass_through_the_redactor_in_either_format(app):
+    from backend.logging_setup import RedactingJsonFormatter, configure_logging
 
-    configure_logging("INFO")
-    root_formatters = [h.formatter for h in logging.getLogger().handlers]
-    assert all(isinstance(f, RedactingFormatter) for f in root_formatters)
-    assert number not in root_formatters[0].format(
-        logging.LogRecord("x", logging.WARNING, __file__, 1, "person %s", (number,), None))
+    number = valid_id_number("15010219750505456")
+    for log_format in ("json", "text"):
+        configure_logging("INFO", log_format)
+        formatters = [h.formatter for h in logging.getLogger().handlers]
+        assert all(isinstance(f, (RedactingFormatter, RedactingJsonFormatter)) for f in formatters)
+        record = logging.getLogRecordFactory()("x", logging.WARNING, __file__, 1, "person %s", (number,), None)
+        assert all(number not in f.format(record) for f in formatters)
+    configure_logging("INFO", app.config["LOG_FORMAT"])
 
 
 def test_an_exception_traceback_is_redacted_too():
