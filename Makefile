@@ -3,6 +3,8 @@
 # make bench — benchmarks, each printed with a ratio against its baseline measured in the same run
 # make load  — a bounded load run (gunicorn + PostgreSQL + Redis + workers), then the ledger invariants
 # make worker — an RQ worker (production: needs REDIS_URL)
+# make lint  — ruff: lint rules and formatting check (pyproject.toml [tool.ruff])
+# make prod-smoke — gunicorn + a worker + the scheduler on the local PostgreSQL/Redis, as deploy/ runs them
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,16 +12,24 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := wsgi
 
-.PHONY: install fonts browser run test bench load worker scheduler lint clean
+.PHONY: install install-runtime fonts browser run test bench load worker scheduler lint prod-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# Runtime only (make run): the test and lint tools are not needed to serve.
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# Everything (make test, lint, bench): requirements-dev.txt includes requirements.txt.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
 install: $(VENV)/.installed fonts browser
+
+install-runtime: $(VENV)/.runtime-installed fonts
 
 fonts:
 	bash scripts/install-fonts.sh
@@ -28,7 +38,7 @@ fonts:
 browser:
 	bash scripts/install-browser.sh
 
-run: install
+run: install-runtime
 	DEV_LOGIN=1 $(BIN)/flask init-db
 	DEV_LOGIN=1 $(BIN)/flask seed-demo
 	# One worker: the embedded Redis lives in-process; threads serve concurrent requests.
@@ -43,11 +53,18 @@ bench: install
 load: install
 	bash scripts/load.sh
 
-worker: install
+worker: install-runtime
 	$(BIN)/flask worker
 
-scheduler: install
+scheduler: install-runtime
 	$(BIN)/flask scheduler
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+prod-smoke: install
+	$(BIN)/python deploy/smoke.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis
