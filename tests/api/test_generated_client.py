@@ -22,8 +22,8 @@ import httpx
 import pytest
 from werkzeug.serving import make_server
 
-from backend.services import demo
-from tests.conftest import build_app, new_person, reset_app_state
+from backend import demo
+from tests.conftest import build_app, isolation, new_person, reset_app_state
 
 CONFIG = Path(__file__).with_name("openapi_client.json")
 PACKAGE = "medins_client"
@@ -32,17 +32,19 @@ PACKAGE = "medins_client"
 @pytest.fixture(scope="module")
 def served_app(migrated_database):
     app = build_app(migrated_database)
-    with app.app_context():
-        demo.seed_parties()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        reset_app_state(app)
+    # The server's threads use connections of their own: the writes are real, and emptied afterwards.
+    with isolation(app, real_commits=True):
+        with app.app_context():
+            demo.seed_parties()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield app, f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+    reset_app_state(app)
 
 
 @pytest.fixture(scope="module")
