@@ -28,7 +28,7 @@ from flask import Blueprint, Flask, send_from_directory
 from marshmallow import fields
 
 from backend.web.fields import YuanAmount
-from backend.web.openapi_examples import EXAMPLES
+from backend.web.openapi_examples import EXAMPLES, OPERATION_REASONS
 from backend.web.signature import verify_institution_request
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -189,6 +189,7 @@ class ConventionsPlugin(BasePlugin):
             _add_error_responses(operation, method, rule, view, handler, self.app)
             _document_pagination(operation)
             _describe(operation, security, method)
+            _add_operation_reasons(operation)
             _add_examples(operation)
         _promote_required(self.spec)
 
@@ -413,6 +414,14 @@ def _describe(operation: dict, security, method: str) -> None:
     existing = operation.get("description")
     parts = [existing or summary, *notes]
     operation["description"] = "\n\n".join(part for part in parts if part)
+
+
+def _add_operation_reasons(operation: dict) -> None:
+    """The operation's own reason codes, in place of the shared response's general list."""
+    for status, reasons in OPERATION_REASONS.get(operation["operationId"], {}).items():
+        component = _response(operation, status)["$ref"].rsplit("/", 1)[1]
+        description, general = ERROR_RESPONSES[component][1:]
+        operation["responses"][status] = _error_response(description, [*reasons, *general])
 
 
 def _add_examples(operation: dict) -> None:

@@ -206,3 +206,28 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "sharing_post_grants": {"request": GRANT_REQUEST, "responses": {"201": GRANT}},
     "reimbursements_post_reimbursements": {"request": REIMBURSEMENT_REQUEST, "responses": {"201": REIMBURSEMENT}},
 }
+
+# Reason codes (`errors.reason`) particular to an operation, by status, beside the general ones each error
+# response lists. Kept with the examples: both are what a vendor reads first.
+SETTLEMENT_INPUT_REASONS = [
+    "id_number_invalid", "invalid_date", "date_in_future", "unknown_med_type", "invalid_disease_code",
+    "invalid_use_account", "no_lines", "too_many_lines", "invalid_line", "invalid_amount", "negative_amount",
+    "amount_too_large", "invalid_order_no", "invalid_invoice_no",
+]
+OPERATION_REASONS: dict[str, dict[str, list[str]]] = {
+    "settle_visit": {
+        "404": ["person_not_found"],
+        "409": ["order_no_reused", "invoice_already_used"],
+        "422": [*SETTLEMENT_INPUT_REASONS, "offsite_registration_required", "offsite_level_not_allowed"],
+    },
+    "refund_settlement": {
+        "403": ["not_the_settling_institution"],
+        "404": ["settlement_not_found"],
+        "409": ["refund_no_reused", "already_refunded", "line_already_refunded", "refund_exceeds_original"],
+        "422": ["invalid_refund_no", "invalid_line_nos", "unknown_line_no"],
+    },
+    "check_eligibility": {
+        "404": ["person_not_found"],
+        "422": ["id_number_invalid", "invalid_date", "date_in_future"],
+    },
+}

@@ -77,6 +77,16 @@ def test_writes_that_accept_an_idempotency_key_say_so_and_a_replayed_settlement_
     assert any(p["name"] == "Idempotency-Key" for p in grant["parameters"])
 
 
+def test_the_vendor_operations_list_their_own_reason_codes(document):
+    settle = document["paths"][SETTLE]["post"]["responses"]
+    assert "`order_no_reused`" in settle["409"]["description"]
+    assert "`offsite_registration_required`" in settle["422"]["description"]
+    assert "`validation_error`" in settle["422"]["description"]  # and the general ones still
+    assert settle["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    refund = document["paths"][f"{SETTLE}/{{setl_id}}/refund"]["post"]["responses"]
+    assert "`not_the_settling_institution`" in refund["403"]["description"]
+
+
 def test_uploads_are_one_multipart_request_body(document):
     counter = document["paths"]["/api/v1/staff/counter/sharing/grants"]["post"]
     schema = counter["requestBody"]["content"]["multipart/form-data"]["schema"]
