@@ -51,20 +51,32 @@ INSTITUTION_SECURITY = [{"institutionCode": [], "institutionTimestamp": [], "ins
 SIGNING_DESCRIPTION = (
     "定点机构请求签名 / Signed institution requests. Every request to `/api/v1/institution/*` carries three headers:"
     " `X-Institution-Code` (the institution's code), `X-Timestamp` (Unix seconds, within 300 s of the server's"
-    " clock) and `X-Signature`: the lowercase hex HMAC-SHA256, keyed with the institution's secret, of the bytes"
-    " `X-Timestamp + \"\\n\" + raw request body` (an empty body for a request without one). A signature is accepted"
-    " once: send a retry with a new timestamp and signature. Refusals are 401 with `errors.reason` one of"
-    " `signature_missing`, `institution_unknown`, `signature_invalid`, `timestamp_invalid`, `timestamp_stale`,"
-    " `request_replayed`. `POST /api/v1/institution/ping` answers what the server understood, to test signing code."
+    " clock) and `X-Signature`: the lowercase hex HMAC-SHA256, keyed with the institution's secret, of"
+    " **version 1** (the default): the bytes `X-Timestamp + \"\\n\" + raw request body`; or, with the header"
+    " `X-Signature-Version: 2`, **version 2**: `METHOD + \"\\n\" + path + \"\\n\" + X-Timestamp + \"\\n\" +"
+    " raw request body`, where METHOD is upper case and path is the request target as sent (with its query string,"
+    " if any) — version 2 binds the signature to the operation; version 1 is accepted until the date the agency"
+    " announces (INSTITUTION_SIGNATURE_V1_UNTIL). An empty body signs as empty bytes. A signature is accepted once:"
+    " send a retry with a new timestamp and signature. Refusals are 401 with `errors.reason` one of"
+    " `signature_missing`, `signature_version_unsupported`, `signature_version_retired`, `institution_unknown`,"
+    " `signature_invalid`, `timestamp_invalid`, `timestamp_stale`, `request_replayed`."
+    " `POST /api/v1/institution/ping` answers what the server understood, to test signing code."
 )
+
+SIGNATURE_VERSION = {
+    "in": "header", "name": "X-Signature-Version", "required": False,
+    "schema": {"type": "string", "enum": ["1", "2"], "default": "1"},
+    "description": "签名版本 / Which string X-Signature signs (see the `institutionSignature` security scheme).",
+}
 
 ERROR_RESPONSES: dict[str, tuple[str, str, list[str]]] = {
     # component name: (status, description, reason codes)
     "Unauthorized": ("401", "未登录或令牌无效 / Not signed in, or the token is invalid or expired.",
                      ["token_missing", "token_invalid", "token_expired", "staff_inactive"]),
     "SignatureRejected": ("401", "签名校验未通过 / The institution signature was refused.",
-                          ["signature_missing", "institution_unknown", "signature_invalid", "timestamp_invalid",
-                           "timestamp_stale", "request_replayed"]),
+                          ["signature_missing", "signature_version_unsupported", "signature_version_retired",
+                           "institution_unknown", "signature_invalid", "timestamp_invalid", "timestamp_stale",
+                           "request_replayed"]),
     "Forbidden": ("403", "无权进行此操作 / The caller may not do this (role, institution kind or region).",
                   ["forbidden", "role_required", "token_audience_mismatch"]),
     "NotFound": ("404", "未找到（或不属于调用者）/ Not found, or not the caller's to see.", ["not_found"]),
@@ -184,6 +196,8 @@ class ConventionsPlugin(BasePlugin):
             security = _security_of(view, handler, rule.endpoint, self.app)
             if security is not None and "security" not in operation:
                 operation["security"] = security
+            if security == INSTITUTION_SECURITY:
+                operation.setdefault("parameters", []).append(SIGNATURE_VERSION)
             if getattr(handler, "accepts_idempotency_key", False):
                 _add_idempotency_key(operation)
             _add_error_responses(operation, method, rule, view, handler, self.app)

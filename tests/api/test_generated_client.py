@@ -70,29 +70,42 @@ def client_package(served_app, tmp_path_factory):
 
 
 class InstitutionSignature(httpx.Auth):
-    """What a vendor writes from the `institutionSignature` scheme: HMAC-SHA256 of timestamp + "\\n" + body."""
+    """What a vendor writes from the `institutionSignature` scheme: HMAC-SHA256 over timestamp + "\\n" + body
+    (version 1), or over METHOD, path, timestamp and body joined by "\\n" (version 2)."""
 
     requires_request_body = True
 
-    def __init__(self, code: str, secret: str) -> None:
-        self.code, self.secret = code, secret
+    def __init__(self, code: str, secret: str, version: str = "1") -> None:
+        self.code, self.secret, self.version = code, secret, version
         self.timestamps = iter(range(int(time.time()), int(time.time()) - 250, -1))  # a new signature each time
 
     def auth_flow(self, request: httpx.Request):
         timestamp = str(next(self.timestamps))
-        message = timestamp.encode() + b"\n" + request.content
+        if self.version == "2":
+            parts = [request.method.upper().encode(), request.url.raw_path, timestamp.encode(), request.content]
+            request.headers["X-Signature-Version"] = "2"
+        else:
+            parts = [timestamp.encode(), request.content]
         request.headers["X-Institution-Code"] = self.code
         request.headers["X-Timestamp"] = timestamp
-        request.headers["X-Signature"] = hmac.new(self.secret.encode(), message, hashlib.sha256).hexdigest()
+        request.headers["X-Signature"] = hmac.new(self.secret.encode(), b"\n".join(parts), hashlib.sha256).hexdigest()
         yield request
+
+
+def _client(package, base_url: str, version: str):
+    auth = InstitutionSignature("NX-T-001", "demo-secret-NX-T-001", version)
+    return package.Client(base_url=base_url, raise_on_unexpected_status=True, httpx_args={"auth": auth})
 
 
 @pytest.fixture
 def institution_client(client_package, served_app):
-    _, base_url = served_app
-    client = client_package.Client(base_url=base_url, raise_on_unexpected_status=True,
-                                   httpx_args={"auth": InstitutionSignature("NX-T-001", "demo-secret-NX-T-001")})
-    with client as opened:
+    with _client(client_package, served_app[1], "1") as opened:
+        yield opened
+
+
+@pytest.fixture
+def institution_client_v2(client_package, served_app):
+    with _client(client_package, served_app[1], "2") as opened:
         yield opened
 
 
@@ -107,7 +120,8 @@ def _module(package, name: str):
     return importlib.import_module(f"{package.__name__}.{name}")
 
 
-def test_a_generated_client_settles_and_refunds_a_visit(client_package, institution_client, person):
+def test_a_generated_client_settles_and_refunds_a_visit(client_package, institution_client_v2, person):
+    institution_client = institution_client_v2  # signing version 2, as documented
     models = _module(client_package, "models")
     settle = _module(client_package, "api.institution_settlements.settle_visit")
     refund = _module(client_package, "api.institution_settlements.refund_settlement")
@@ -132,7 +146,7 @@ def test_a_generated_client_settles_and_refunds_a_visit(client_package, institut
     assert refunded.status_code == 201
     assert isinstance(refunded.parsed, models.Refund)
     assert refunded.parsed.setl_id == settlement.setl_id
-    assert refunded.parsed.hifp_pay == "-1200.00" or refunded.parsed.hifp_pay == "1200.00"
+    assert (refunded.parsed.hifp_pay, refunded.parsed.psn_cash_pay) == ("1200.00", "1800.00")  # back as paid
 
 
 def test_the_same_order_posted_again_is_parsed_as_the_original_settlement(client_package, institution_client, person):
