@@ -21,6 +21,7 @@ def create_app(config: object | None = None) -> Flask:
     register_logging(app)
     register_observability(app)
     register_json(app)
+    register_proxies(app)
     register_extensions(app)
     register_error_handlers(app)
     register_blueprints(app)
@@ -47,6 +48,16 @@ def register_json(app: Flask) -> None:
     app.json.ensure_ascii = False
     # Ids in URLs are database integers: a number beyond their range is simply not found (404), never a 500.
     app.url_map.converters["int"] = DatabaseIntegerConverter
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT reverse proxies the client's address is read from X-Forwarded-For (that many
+    hops from the right); with none configured the header is ignored, so a client cannot choose its own IP."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    hops = app.config["TRUSTED_PROXY_COUNT"]
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
 
 def register_extensions(app: Flask) -> None:

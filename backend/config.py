@@ -116,8 +116,16 @@ class Config:
         self.CHAT_LOCK_SECONDS = _int("CHAT_LOCK_SECONDS", 30)
         self.CHAT_LOCK_WAIT_SECONDS = _int("CHAT_LOCK_WAIT_SECONDS", 10)
         self.CHAT_HUMAN_TIMEOUT_SECONDS = _int("CHAT_HUMAN_TIMEOUT_SECONDS", 600)
+        # Chat and NLU limits are per caller (the signed-in person, else the chat session, else the address);
+        # CHAT_IP_RATE_LIMIT is a separate, higher ceiling per client address (carrier NAT puts many people
+        # behind one). While an agent is being found, CHAT_MINUTES_PER_WAITING_PERSON × place in the queue is the
+        # expected wait the bot tells the person.
         self.CHAT_NLU_RATE_LIMIT = os.environ.get("CHAT_NLU_RATE_LIMIT", "30/minute")
         self.CHAT_MESSAGE_RATE_LIMIT = os.environ.get("CHAT_MESSAGE_RATE_LIMIT", "60/minute")
+        self.CHAT_IP_RATE_LIMIT = os.environ.get("CHAT_IP_RATE_LIMIT", "600/minute")
+        self.CHAT_MINUTES_PER_WAITING_PERSON = _int("CHAT_MINUTES_PER_WAITING_PERSON", 3)
+        # How many reverse proxies in front of the app append to X-Forwarded-For (0: use the peer address).
+        self.TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
 
         # Staff console (server-rendered, /staff/): a server-side session whose id travels in Flask's signed cookie.
         # The cookie is HttpOnly, SameSite=Lax and Secure; SESSION_COOKIE_SECURE=0 only for local plain http.

@@ -284,7 +284,7 @@ def _find_person_names(text: str, today: dt.date | None) -> list[Entity]:
         start = match.start("name")
         length = _name_length(text[start:])
         name = text[start : start + length]
-        if length < 2 or (match["cue"] == "叫" and not _starts_with_surname(name)):
+        if length < 2 or (match["cue"] == "叫" and not starts_with_surname(name)):
             continue
         entities.append(Entity("person_name", name, name, start, start + length))
     return entities
@@ -300,20 +300,20 @@ def _name_length(rest: str) -> int:
     return length
 
 
-def _starts_with_surname(name: str) -> bool:
+def starts_with_surname(name: str) -> bool:
     return name[0] in _SURNAMES or name.startswith(_COMPOUND_SURNAMES)
 
 
 # --- relation ------------------------------------------------------------------------------------------------
 
 _RELATION_WORDS = {
-    "spouse": "老婆 媳妇儿 媳妇 爱人 妻子 丈夫 老公 配偶 太太 夫人 另一半 孩子他爸 孩子他妈 孩子她妈 孩他爸 孩他妈",
+    "spouse": "老婆 媳妇儿 媳妇 爱人 妻子 丈夫 老公 配偶 太太 夫人 另一半 孩子他爸 孩子他妈 孩子她妈 孩子她爸 孩他爸 孩他妈 老伴儿 老伴 那口子 前妻 前夫 当家的",
     "father": "爸爸 老爸 父亲 老父亲 爸 老爹 爹",
-    "mother": "妈妈 老妈 我妈 母亲 老母亲 妈",
+    "mother": "妈妈 老妈 我妈 母亲 老母亲 老娘 妈",
     "father_in_law": "老丈人 丈人 岳父 公公 老公公",
     "mother_in_law": "丈母娘 岳母 婆婆",
-    "son": "儿子",
-    "daughter": "女儿 闺女",
+    "son": "儿子 儿砸 大儿子 小儿子",
+    "daughter": "女儿 闺女 大闺女 小闺女 丫头",
     "sibling": "哥哥 姐姐 弟弟 妹妹 兄弟姐妹 兄弟 姐妹 我哥 我姐 我弟 我妹 亲哥 亲姐 亲弟 亲妹 大哥 二哥 大姐 二姐",
     "grandparent": "爷爷 奶奶 外公 外婆 姥姥 姥爷 祖父 祖母 外祖父 外祖母",
     "grandchild": "孙子 孙女 外孙 外孙女 孙儿",

@@ -1,15 +1,14 @@
-"""The chatbot as a use case: one turn of a conversation, its transcript, and escalations to service agents.
+"""The chat's records: sessions and who owns them, the transcript, dialogue state, and escalations to agents.
 
-One turn (``post_message``): check who owns the session, take the session's lock, load the dialogue state from
-Redis and — unless an agent holds the session — understand the message and run the dialogue (whose handlers call
-the other services, some of which commit). Then the person's message and the bot's replies are written to the
-transcript (ID numbers masked) in one commit, after the services, so no rollback of theirs can lose them; a turn
-that fails still leaves the person's message on record. Last, the state is saved and the lock released.
+The conversation itself (understanding, the dialogue, the handlers) is the chatbot's, in ``backend.intents``
+(``conversation.post_message``), which calls this module — never the other way round. One turn writes once:
+``record_turn`` adds the person's message, the bot's replies, a lapsed hold's notice and a new escalation, and
+commits them together (the actions a turn performs, such as a grant, are their own use cases).
 
-While an escalation is waiting or claimed the bot stays quiet: messages are stored for the agent, whose replies
-appear in the same transcript (``messages(..., after=)``). The hold ends when the agent closes the escalation, or
-lapses CHAT_HUMAN_TIMEOUT_SECONDS after the agent's last action (created, claimed, replied); either way a line in
-the transcript tells the person, and the bot answers again.
+While an escalation is waiting or claimed the bot does not answer the question: it acknowledges the message with
+the person's place in the queue (``hold``), and the agent reads it. The hold ends when the agent closes the
+escalation, or lapses CHAT_HUMAN_TIMEOUT_SECONDS after the agent's last action (created, claimed, replied);
+either way a line in the transcript tells the person, and the bot answers again.
 
 Ownership: a session started by a signed-in person is theirs alone; an anonymous session is proved with the
 session secret returned with every reply (an HMAC of the id, never stored). An anonymous session continued by
@@ -24,21 +23,23 @@ import hmac
 import re
 from typing import Any
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from backend.domain.identity import mask_id_number, redact_id_numbers
 from backend.errors import Conflict, NotFound, Unauthorized
 from backend.extensions import db
-from backend.intents import dialogue, nlu, replies, sessions
-from backend.intents.dialogue import Message, State
-from backend.intents.handlers import Context
 from backend.models import ChatEscalation, ChatMessage, StaffUser, new_public_id, utcnow
 from backend.models.chat import ChatSession
-from backend.services import audit, people
-from backend.services.benefits import local_today
+from backend.services import audit, chat_sessions, people
 
 OPEN_STATUSES = ("waiting", "claimed")
+# What the person reads when the hold ends (the chatbot's own wording lives in backend.intents.replies).
+HUMAN_TIMED_OUT = "人工客服暂时没有回复，我先继续为您服务；需要人工时可再次回复「转人工」。"
+HUMAN_CLOSED = "人工客服已结束本次服务。还有问题可以继续问我。"
 MESSAGE_PAGE = 200
 # Digit runs of near-ID length (a mistyped ID number is still someone's): masked too, not only valid-shaped ones.
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{14,17}[\dXx]?(?![0-9A-Za-z])")
@@ -58,72 +59,93 @@ def session_secret(session_id: str) -> str:
 # --- the person's side ---------------------------------------------------------------------------------------
 
 
-def post_message(text: str, *, person_id: int | None, session_id: str | None = None,
-                 secret: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
-    """One turn: ``{"session_id", "intent", "replies", "handoff"}`` (+ ``session_secret`` when anonymous)."""
-    is_new = session_id is None
-    if is_new:
-        session_id, owner_id = new_public_id("CS"), person_id
-    else:
-        session = _owned(session_id, person_id, secret)
-        owner_id = session.person_id or person_id  # signed in after the sign-in card: the session becomes theirs
-    with sessions.locked(session_id):
-        state = sessions.load(session_id) or State()
-        state.person_id = owner_id
-        lead, held = _human_hold(session_id)
-        if held:  # an agent holds the session: the bot stays quiet, the agent reads the message
-            _record(session_id, owner_id, is_new, text)
-            db.session.commit()
-            sessions.save(session_id, state)
-            return _turn_view(session_id, owner_id, None, [], handoff=True)
-        try:
-            understood, turn = _respond(session_id, owner_id, state, text, today or local_today())
-        except Exception:
-            db.session.rollback()
-            _record(session_id, owner_id, is_new, text)  # the words stay on record for the agents
-            db.session.commit()
-            raise
-        _record(session_id, owner_id, is_new, text, understood.intent, turn)
-        db.session.commit()
-        sessions.save(session_id, state)
-    return _turn_view(session_id, owner_id, turn.intent, lead + turn.replies, handoff=turn.handoff is not None)
+@dataclass(frozen=True)
+class Opened:
+    session_id: str
+    owner_id: int | None
+    is_new: bool
 
 
-def _respond(session_id: str, owner_id: int | None, state: State, text: str,
-             today: dt.date) -> tuple[nlu.NluResult, dialogue.Turn]:
-    understood = nlu.understand(text, today)
-    ctx = Context(owner_id, today, told_region=state.region)
-    turn = dialogue.respond(state, Message.understood(understood), ctx)
-    if turn.handoff is not None:
-        _escalate(session_id, owner_id, turn.handoff)
-    return understood, turn
+def open_turn(session_id: str | None, person_id: int | None, secret: str | None) -> Opened:
+    """The session a message belongs to: a new one, or an existing one the caller owns (404 otherwise)."""
+    if session_id is None:
+        return Opened(new_public_id("CS"), person_id, True)
+    session = _owned(session_id, person_id, secret)
+    # Signed in after the sign-in card: the anonymous session becomes theirs.
+    return Opened(session_id, session.person_id or person_id, False)
 
 
-def _human_hold(session_id: str) -> tuple[list, bool]:
-    """(a notice if a hold just lapsed, whether an agent still holds the session)."""
+locked = chat_sessions.locked
+load_state = chat_sessions.load
+save_state = chat_sessions.save
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Whether an agent holds the session, the notice of a hold that just lapsed, and the queue position."""
+
+    held: bool
+    notices: list[dict] = field(default_factory=list)
+    claimed: bool = False
+    ahead: int = 0  # waiting escalations older than this one
+    expected_minutes: int = 0
+
+
+def hold(session_id: str) -> Hold:
+    """The session's human hold (a lapsed one is closed, not yet committed: ``record_turn`` commits)."""
     escalation = _open_escalation(session_id)
     if escalation is None:
-        return [], False
+        return Hold(False)
     if _lapsed(escalation):
-        notice = _close(escalation, "timeout")
-        db.session.commit()
-        return [notice], False
-    return [], True
+        return Hold(False, [_close(escalation, "timeout")])
+    if escalation.status == "claimed":
+        return Hold(True, claimed=True)
+    ahead = db.session.scalar(select(func.count()).select_from(ChatEscalation).where(
+        ChatEscalation.status == "waiting", ChatEscalation.created_at < escalation.created_at)) or 0
+    per_person = current_app.config["CHAT_MINUTES_PER_WAITING_PERSON"]
+    return Hold(True, ahead=ahead, expected_minutes=max(1, (ahead + 1) * per_person))
 
 
-def _record(session_id: str, owner_id: int | None, is_new: bool, text: str, intent: str | None = None,
-            turn: dialogue.Turn | None = None) -> None:
-    """The turn in the transcript, written after the services so that no rollback of theirs can lose it."""
+def record_turn(opened: Opened, text: str, *, intent: str | None = None, sent: Sequence[dict] = (),
+                handoff: str | None = None) -> None:
+    """The turn in the transcript (+ the escalation it opens), in one commit after the dialogue's services."""
     now = utcnow()
-    if is_new:
-        db.session.add(ChatSession(id=session_id, person_id=owner_id, created_at=now, last_message_at=now))
+    if opened.is_new:
+        db.session.add(ChatSession(id=opened.session_id, person_id=opened.owner_id, created_at=now,
+                                   last_message_at=now))
     else:
-        db.session.execute(update(ChatSession).where(ChatSession.id == session_id)
-                           .values(person_id=owner_id, last_message_at=now))
-    db.session.add(_message(session_id, owner_id, "user", text, intent=intent))
-    for reply in turn.replies if turn else ():
-        db.session.add(_message(session_id, owner_id, "bot", replies.as_transcript_text(reply),
-                                intent=turn.intent, payload=reply))
+        db.session.execute(update(ChatSession).where(ChatSession.id == opened.session_id)
+                           .values(person_id=opened.owner_id, last_message_at=now))
+    db.session.add(_message(opened.session_id, opened.owner_id, "user", text, intent=intent))
+    for reply in sent:
+        db.session.add(_message(opened.session_id, opened.owner_id, "bot", transcript_text(reply),
+                                intent=intent, payload=reply))
+    if handoff is not None:
+        _escalate(opened.session_id, opened.owner_id, handoff)
+    db.session.commit()
+
+
+def record_failed_turn(opened: Opened, text: str) -> None:
+    """A turn that failed: whatever it half-did is rolled back, the person's words stay on record for agents."""
+    db.session.rollback()
+    record_turn(opened, text)
+
+
+def transcript_text(reply: dict) -> str:
+    """One line of the stored transcript: what the person saw, choices numbered (agents read this)."""
+    body = reply.get("text", "")
+    if reply.get("type") == "choices":
+        body += "".join(f"\n{number}. {option['label']}" for number, option in enumerate(reply["choices"], 1))
+    if reply.get("type") == "card":
+        body = f"[{reply.get('title', '')}] {body}"
+    return body
+
+
+def turn_view(opened: Opened, intent: str | None, sent: list, *, handoff: bool) -> dict[str, Any]:
+    view = {"session_id": opened.session_id, "intent": intent, "replies": sent, "handoff": handoff}
+    if opened.owner_id is None:
+        view["session_secret"] = session_secret(opened.session_id)
+    return view
 
 
 def messages(session_id: str, *, person_id: int | None, secret: str | None, after: int | None = None) -> dict:
@@ -179,14 +201,6 @@ def _redacted_payload(value: Any) -> Any:
     return value
 
 
-def _turn_view(session_id: str, owner_id: int | None, intent: str | None, sent: list, *,
-               handoff: bool) -> dict[str, Any]:
-    view = {"session_id": session_id, "intent": intent, "replies": sent, "handoff": handoff}
-    if owner_id is None:
-        view["session_secret"] = session_secret(session_id)
-    return view
-
-
 def _message_view(row: ChatMessage) -> dict[str, Any]:
     return {"id": row.id, "sender": row.sender, "text": row.text, "intent": row.intent,
             "reply": row.payload, "created_at": row.created_at}
@@ -221,7 +235,7 @@ def _lapsed(escalation: ChatEscalation, now: dt.datetime | None = None) -> bool:
 def _close(escalation: ChatEscalation, reason: str, staff_id: int | None = None) -> dict:
     """End the human hold; the person reads why in the transcript. Returns that line as a reply (no commit)."""
     escalation.status, escalation.closed_at, escalation.closed_reason = "closed", utcnow(), reason
-    notice = replies.text(replies.HUMAN_TIMED_OUT if reason == "timeout" else replies.HUMAN_CLOSED)
+    notice = {"type": "text", "text": HUMAN_TIMED_OUT if reason == "timeout" else HUMAN_CLOSED}
     db.session.add(_message(escalation.session_id, escalation.person_id, "bot", notice["text"], payload=notice))
     audit.record("staff" if staff_id else "system", staff_id or "chat", "chat.escalation_closed", "chat_escalation",
                  escalation.id, reason=reason)

@@ -1,4 +1,4 @@
-"""Dialogue state per chat session, in Redis: ``<prefix>chat:state:<session id>`` as JSON, idle expiry, a lock.
+"""Dialogue state per chat session (a JSON dict the chatbot reads back into its own type), in Redis: ``<prefix>chat:state:<session id>`` as JSON, idle expiry, a lock.
 
 The state expires CHAT_SESSION_IDLE_SECONDS after the last turn (30 min by default): a half-finished form is
 forgotten, the transcript (database) is not. Every turn runs under the session's lock (redis-py's ``Lock``,
@@ -19,7 +19,6 @@ from redis.lock import Lock
 
 from backend.errors import TooManyRequests
 from backend.extensions import redis_store
-from backend.intents.dialogue import State
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +31,14 @@ def lock_key(session_id: str) -> str:
     return redis_store.key("chat", "lock", session_id)
 
 
-def load(session_id: str) -> State | None:
+def load(session_id: str) -> dict | None:
     raw = redis_store.client.get(state_key(session_id))
-    return State.from_dict(json.loads(raw)) if raw else None
+    return json.loads(raw) if raw else None
 
 
-def save(session_id: str, state: State) -> None:
+def save(session_id: str, state: dict) -> None:
     """Store the state and push its expiry another idle period away."""
-    redis_store.client.set(state_key(session_id), json.dumps(state.to_dict(), ensure_ascii=False),
+    redis_store.client.set(state_key(session_id), json.dumps(state, ensure_ascii=False),
                            ex=current_app.config["CHAT_SESSION_IDLE_SECONDS"])
 
 

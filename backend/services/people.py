@@ -34,6 +34,31 @@ def get(person_id: int) -> Person:
     return person
 
 
+@dataclass(frozen=True)
+class PersonFacts:
+    """What the chatbot may know of the person it talks to (no ID number): read once per turn."""
+
+    id: int
+    name: str
+    region: str
+    person_type: str
+    status: str
+    contribution_paid_through: str | None
+    living_out_of_province: bool
+
+
+def facts(person_id: int) -> PersonFacts:
+    person = get(person_id)
+    return PersonFacts(person.id, person.name, person.region_code, person.person_type, person.status,
+                       person.contribution_paid_through, person.living_out_of_province)
+
+
+def name_matches(id_number: str, name: str) -> bool | None:
+    """Whether the insured person with this ID number has this name; None when no such person is insured here."""
+    person = by_id_number(id_number)
+    return None if person is None else person.name == name
+
+
 def by_id_number(id_number: str) -> Person | None:
     return db.session.scalar(select(Person).where(Person.id_number == id_number))
 

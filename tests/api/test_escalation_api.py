@@ -69,7 +69,8 @@ def test_a_person_reaches_an_agent_and_the_bot_answers_again_after_the_agent_clo
     assert [m["text"] for m in claimed.json["transcript"]][:1] == ["你说的我看不懂 给我转真人"]
 
     quiet = say(client, person, "我媳妇的身份证是640106198709150428，能帮我开共济吗", session)
-    assert quiet["replies"] == [] and quiet["handoff"] is True
+    assert quiet["handoff"] is True and quiet["intent"] is None
+    assert quiet["replies"] == [{"type": "text", "text": replies.AGENT_WILL_READ}]
     seen = transcript(client, person, session)["messages"][-1]["id"]
 
     answer = client.post(f"{ESCALATIONS}/{waiting['escalation_id']}/replies", headers=agent,

@@ -7,8 +7,7 @@ import pytest
 from backend.domain.identity import mask_id_number
 from backend.domain.money import apply_share, fen_to_yuan, percent_label, yuan_to_fen
 from backend.intents import dialogue, nlu, replies
-from backend.intents.dialogue import Message, State
-from backend.intents.handlers import Context
+from backend.intents.types import Context, Message, State
 from backend.services import people, policies, sharing
 from backend.services.benefits import local_today
 

@@ -12,10 +12,12 @@ from sqlalchemy import select
 
 from backend.errors import NotFound, TooManyRequests, Unauthorized
 from backend.extensions import db, redis_store
-from backend.intents import handlers, replies, sessions
+from backend.intents import conversation, handlers, replies
 from backend.models import ChatEscalation, ChatMessage
 from backend.models.chat import ChatSession
 from backend.services import chat, sharing
+from backend.services import chat_sessions as sessions
+from tests.conftest import valid_id_number
 
 OWNER = ("张伟", "640104198506120314")
 WIFE = ("李娜", "640106198709150428")
@@ -38,10 +40,10 @@ def raw_state(session_id: str) -> str:
 
 
 def test_id_numbers_are_masked_in_the_stored_transcript_even_when_mistyped(app, owner):
-    turn = chat.post_message("给我老婆开通家庭共济 她叫李娜", person_id=owner.id)
+    turn = conversation.post_message("给我老婆开通家庭共济 她叫李娜", person_id=owner.id)
     session_id = turn["session_id"]
     for text in (WRONG_CHECK_DIGIT, WRONG_CHECK_DIGIT[:17], WIFE[1], "同意"):
-        chat.post_message(text, person_id=owner.id, session_id=session_id)
+        conversation.post_message(text, person_id=owner.id, session_id=session_id)
 
     stored = "\n".join(row.text + str(row.payload or "") for row in transcript(session_id))
     assert WIFE[1] not in stored and WRONG_CHECK_DIGIT not in stored and WRONG_CHECK_DIGIT[:17] not in stored
@@ -50,17 +52,17 @@ def test_id_numbers_are_masked_in_the_stored_transcript_even_when_mistyped(app, 
 
 
 def test_the_redis_state_holds_the_id_number_only_while_the_form_needs_it(app, owner):
-    session_id = chat.post_message("给我老婆开通家庭共济 她叫李娜", person_id=owner.id)["session_id"]
+    session_id = conversation.post_message("给我老婆开通家庭共济 她叫李娜", person_id=owner.id)["session_id"]
 
-    chat.post_message(WIFE[1], person_id=owner.id, session_id=session_id)
+    conversation.post_message(WIFE[1], person_id=owner.id, session_id=session_id)
     assert WIFE[1] in raw_state(session_id)  # the confirmation still needs it
-    chat.post_message("同意", person_id=owner.id, session_id=session_id)
+    conversation.post_message("同意", person_id=owner.id, session_id=session_id)
 
     assert raw_state(session_id) and WIFE[1] not in raw_state(session_id)
 
 
 def test_the_state_is_kept_under_the_key_prefix_and_expires_after_the_idle_time(app, owner):
-    session_id = chat.post_message("给我老婆开通家庭共济", person_id=owner.id)["session_id"]
+    session_id = conversation.post_message("给我老婆开通家庭共济", person_id=owner.id)["session_id"]
 
     key = sessions.state_key(session_id)
     assert key.startswith(app.config["REDIS_KEY_PREFIX"])
@@ -68,34 +70,35 @@ def test_the_state_is_kept_under_the_key_prefix_and_expires_after_the_idle_time(
 
 
 def test_an_expired_state_starts_the_conversation_afresh_but_keeps_the_transcript(app, owner):
-    session_id = chat.post_message("给我老婆开通家庭共济", person_id=owner.id)["session_id"]
+    session_id = conversation.post_message("给我老婆开通家庭共济", person_id=owner.id)["session_id"]
     redis_store.client.delete(sessions.state_key(session_id))
 
-    turn = chat.post_message("李娜", person_id=owner.id, session_id=session_id)
+    turn = conversation.post_message("李娜", person_id=owner.id, session_id=session_id)
 
     assert turn["intent"] != "sharing_grant"
     assert len(transcript(session_id)) == 4
 
 
 def test_a_refusal_of_the_sharing_service_is_told_to_the_person(app, owner):
-    session_id = chat.post_message("给我老婆开通家庭共济 她叫王芳", person_id=owner.id)["session_id"]
-    chat.post_message(WIFE[1], person_id=owner.id, session_id=session_id)
+    not_insured_here = valid_id_number("64010619900101001")
+    session_id = conversation.post_message("给我老婆开通家庭共济 她叫王芳", person_id=owner.id)["session_id"]
+    conversation.post_message(not_insured_here, person_id=owner.id, session_id=session_id)
 
-    turn = chat.post_message("同意", person_id=owner.id, session_id=session_id)
+    turn = conversation.post_message("同意", person_id=owner.id, session_id=session_id)
 
     assert turn["replies"][0]["text"].startswith("没能办成：")
     assert sharing.list_grants(owner.id, "given") == []
 
 
 def test_a_turn_that_fails_still_keeps_the_persons_message_for_the_agents(app, owner, monkeypatch):
-    session_id = chat.post_message("你好", person_id=owner.id)["session_id"]
+    session_id = conversation.post_message("你好", person_id=owner.id)["session_id"]
 
     def broken(message, ctx):
         raise RuntimeError("a handler bug")
 
     monkeypatch.setitem(handlers.ANSWERS, "goodbye", broken)
     with pytest.raises(RuntimeError):
-        chat.post_message("谢谢，再见", person_id=owner.id, session_id=session_id)
+        conversation.post_message("谢谢，再见", person_id=owner.id, session_id=session_id)
 
     assert [(row.sender, row.text) for row in transcript(session_id)][-1] == ("user", "谢谢，再见")
     assert not redis_store.client.exists(sessions.lock_key(session_id))
@@ -108,7 +111,7 @@ def _post_at_once(app, texts: list[str], session_id: str, person_id: int) -> lis
     def post(index: int) -> None:
         with app.app_context():
             barrier.wait()
-            results[index] = chat.post_message(texts[index], person_id=person_id, session_id=session_id)
+            results[index] = conversation.post_message(texts[index], person_id=person_id, session_id=session_id)
             db.session.remove()
 
     threads = [threading.Thread(target=post, args=(i,)) for i in range(len(texts))]
@@ -121,7 +124,7 @@ def _post_at_once(app, texts: list[str], session_id: str, person_id: int) -> lis
 
 @pytest.mark.real_commits
 def test_messages_sent_at_once_to_one_session_are_taken_one_turn_at_a_time(app, owner):
-    session_id = chat.post_message("你好", person_id=owner.id)["session_id"]
+    session_id = conversation.post_message("你好", person_id=owner.id)["session_id"]
     db.session.commit()
 
     # Each unclear message moves the handover ladder one step: only turns taken one after the other on the
@@ -135,7 +138,7 @@ def test_messages_sent_at_once_to_one_session_are_taken_one_turn_at_a_time(app, 
 
 @pytest.mark.real_commits
 def test_no_turn_is_lost_or_interleaved_when_many_messages_arrive_at_once(app, owner):
-    session_id = chat.post_message("你好", person_id=owner.id)["session_id"]
+    session_id = conversation.post_message("你好", person_id=owner.id)["session_id"]
     db.session.commit()
 
     _post_at_once(app, ["谢谢"] * 8, session_id, owner.id)
@@ -145,46 +148,46 @@ def test_no_turn_is_lost_or_interleaved_when_many_messages_arrive_at_once(app, o
 
 
 def test_a_message_that_cannot_get_the_session_lock_in_time_is_refused_without_a_turn(app, owner):
-    session_id = chat.post_message("你好", person_id=owner.id)["session_id"]
+    session_id = conversation.post_message("你好", person_id=owner.id)["session_id"]
     app.config["CHAT_LOCK_WAIT_SECONDS"] = 0
     held = redis_store.client.lock(sessions.lock_key(session_id), timeout=30)
     assert held.acquire(blocking=False)
 
     with pytest.raises(TooManyRequests):
-        chat.post_message("谢谢", person_id=owner.id, session_id=session_id)
+        conversation.post_message("谢谢", person_id=owner.id, session_id=session_id)
     assert len(transcript(session_id)) == 2
 
 
 def test_an_anonymous_session_is_read_and_continued_only_with_its_secret(app):
-    first = chat.post_message("你好", person_id=None)
+    first = conversation.post_message("你好", person_id=None)
     session_id, secret = first["session_id"], first["session_secret"]
 
-    assert chat.post_message("谢谢", person_id=None, session_id=session_id, secret=secret)["replies"]
+    assert conversation.post_message("谢谢", person_id=None, session_id=session_id, secret=secret)["replies"]
     assert len(chat.messages(session_id, person_id=None, secret=secret)["messages"]) == 4
     for wrong in (None, "0" * 32):
         with pytest.raises(NotFound):
             chat.messages(session_id, person_id=None, secret=wrong)
         with pytest.raises(NotFound):
-            chat.post_message("你好", person_id=None, session_id=session_id, secret=wrong)
+            conversation.post_message("你好", person_id=None, session_id=session_id, secret=wrong)
 
 
 def test_a_persons_session_is_theirs_alone(app, owner, make_person):
-    session_id = chat.post_message("你好", person_id=owner.id)["session_id"]
+    session_id = conversation.post_message("你好", person_id=owner.id)["session_id"]
     stranger = make_person()
 
     with pytest.raises(NotFound):
         chat.messages(session_id, person_id=stranger.id, secret=None)
     with pytest.raises(NotFound):
-        chat.post_message("你好", person_id=stranger.id, session_id=session_id)
+        conversation.post_message("你好", person_id=stranger.id, session_id=session_id)
     with pytest.raises(Unauthorized):
         chat.messages(session_id, person_id=None, secret=chat.session_secret(session_id))
 
 
 def test_signing_in_after_the_sign_in_card_makes_the_anonymous_session_the_persons(app, owner):
-    first = chat.post_message("我的个人账户还有多少钱", person_id=None)
+    first = conversation.post_message("我的个人账户还有多少钱", person_id=None)
     assert first["replies"][0]["card"] == "sign_in"
 
-    chat.post_message("我的个人账户还有多少钱", person_id=owner.id, session_id=first["session_id"],
+    conversation.post_message("我的个人账户还有多少钱", person_id=owner.id, session_id=first["session_id"],
                       secret=first["session_secret"])
 
     assert db.session.get(ChatSession, first["session_id"]).person_id == owner.id
@@ -192,29 +195,30 @@ def test_signing_in_after_the_sign_in_card_makes_the_anonymous_session_the_perso
         chat.messages(first["session_id"], person_id=None, secret=first["session_secret"])
 
 
-def test_the_bot_is_quiet_while_an_escalation_is_open_and_answers_once_it_is_closed(app, owner, make_person):
-    session_id = chat.post_message("转人工", person_id=owner.id)["session_id"]
+def test_while_an_escalation_is_open_the_bot_only_acknowledges_and_answers_once_it_is_closed(app, owner, make_person):
+    session_id = conversation.post_message("转人工", person_id=owner.id)["session_id"]
     escalation = db.session.scalar(select(ChatEscalation).where(ChatEscalation.session_id == session_id))
     assert (escalation.status, escalation.reason) == ("waiting", "requested")
 
-    quiet = chat.post_message("你好，在吗", person_id=owner.id, session_id=session_id)
-    assert quiet == {"session_id": session_id, "intent": None, "replies": [], "handoff": True}
+    quiet = conversation.post_message("你好，在吗", person_id=owner.id, session_id=session_id)
+    assert quiet == {"session_id": session_id, "intent": None, "handoff": True,
+                     "replies": [{"type": "text", "text": replies.WAITING_FIRST_IN_LINE}]}
     escalation.status, escalation.closed_at, escalation.closed_reason = "closed", escalation.created_at, "agent"
     db.session.commit()
 
-    answered = chat.post_message("你好", person_id=owner.id, session_id=session_id)
+    answered = conversation.post_message("你好", person_id=owner.id, session_id=session_id)
     assert answered["intent"] == "greeting" and answered["handoff"] is False
 
 
 def test_a_hold_no_agent_acts_on_lapses_after_the_timeout_and_the_bot_resumes(app, owner):
-    session_id = chat.post_message("转人工", person_id=owner.id)["session_id"]
+    session_id = conversation.post_message("转人工", person_id=owner.id)["session_id"]
     escalation = db.session.scalar(select(ChatEscalation).where(ChatEscalation.session_id == session_id))
     timeout = dt.timedelta(seconds=app.config["CHAT_HUMAN_TIMEOUT_SECONDS"])
     assert timeout == dt.timedelta(minutes=10)
     escalation.last_agent_activity_at -= timeout
     db.session.commit()
 
-    turn = chat.post_message("你好", person_id=owner.id, session_id=session_id)
+    turn = conversation.post_message("你好", person_id=owner.id, session_id=session_id)
 
     assert turn["replies"][0]["text"] == replies.HUMAN_TIMED_OUT and turn["intent"] == "greeting"
     db.session.refresh(escalation)
@@ -247,3 +251,27 @@ def test_chat_eval_can_cross_validate_the_training_data_first(app):
     assert result.output.startswith("2-fold cross-validation over")
     assert sum(line.startswith("accuracy=") for line in result.output.splitlines()) == 2
     assert result.output.strip().splitlines()[-1] == f"accuracy={5 / 6:.4f} macro_f1={(4 + 2 / 3) / 6:.4f}"
+
+
+def test_the_waiting_acknowledgement_tells_the_place_in_the_queue(app, owner, make_person):
+    ahead = [make_person() for _ in range(2)]
+    for person in ahead:
+        conversation.post_message("转人工", person_id=person.id)
+    session_id = conversation.post_message("转人工", person_id=owner.id)["session_id"]
+
+    turn = conversation.post_message("还要等多久", person_id=owner.id, session_id=session_id)
+
+    minutes = 3 * app.config["CHAT_MINUTES_PER_WAITING_PERSON"]
+    assert turn["replies"] == [{"type": "text", "text": replies.WAITING_FOR_AGENT.format(ahead=2, minutes=minutes)}]
+    assert turn["handoff"] is True
+
+
+def test_one_turn_writes_its_records_in_one_commit(app, owner, monkeypatch):
+    session_id = conversation.post_message("你好", person_id=owner.id)["session_id"]
+    commits = []
+    real_commit = db.session.commit
+    monkeypatch.setattr(db.session, "commit", lambda: (commits.append(1), real_commit())[1])
+
+    conversation.post_message("我的余额还有多少", person_id=owner.id, session_id=session_id)
+
+    assert len(commits) == 1
