@@ -129,23 +129,30 @@ def check_ledger() -> None:
 @click.option("--cross-validate", is_flag=True,
               help="First print the k-fold cross-validation over the shipped training data.")
 @click.option("--folds", default=5, show_default=True, help="k for --cross-validate.")
-def chat_eval(examples_file: str, cross_validate: bool, folds: int) -> None:
+@click.option("--no-baseline", is_flag=True, help="Skip the TF-IDF + logistic-regression baseline.")
+def chat_eval(examples_file: str, cross_validate: bool, folds: int, no_baseline: bool) -> None:
     """Intent accuracy on labelled questions (JSON lines {"text", "intent"}): per-intent precision / recall / F1,
-    the confusions, and last `accuracy=0.XXXX macro_f1=0.XXXX` (DESIGN §4.7)."""
+    the confusions, accuracy at high and low confidence, out-of-scope recall, the baseline's figures beside, and
+    last the project's `accuracy=0.XXXX macro_f1=0.XXXX` (DESIGN §4.7)."""
     from backend.intents import evaluation, nlu
 
     try:
         examples = nlu.load_examples(examples_file)
     except (ValueError, KeyError, TypeError) as exc:
         raise click.ClickException(f"{examples_file}: every line must be JSON with \"text\" and \"intent\" ({exc})")
+    training = nlu.load_examples(nlu.TRAINING_FILE)
     if cross_validate:
-        training = nlu.load_examples(nlu.TRAINING_FILE)
         click.echo(f"{folds}-fold cross-validation over {len(training)} training examples:")
         for line in evaluation.format_report(evaluation.cross_validate(training, k=folds)):
             click.echo(line)
         click.echo("")
-        click.echo(f"{examples_file} ({len(examples)} examples):")
-    for line in evaluation.format_report(evaluation.evaluate_examples(examples)):
+    report = evaluation.evaluate_examples(examples)
+    if not no_baseline:
+        for line in evaluation.baseline_lines(training, examples, report):
+            click.echo(line)
+        click.echo("")
+    click.echo(f"project on {examples_file} ({len(examples)} examples):")
+    for line in evaluation.format_report(report):
         click.echo(line)
 
 

@@ -7,7 +7,7 @@ import sys
 
 from bench.harness import print_rows
 
-SUITES = ("engine_bench", "nlu_bench", "allocation_bench", "chat_bench", "settlement_bench")
+SUITES = ("engine_bench", "nlu_bench", "nlu_accuracy_bench", "allocation_bench", "chat_bench", "settlement_bench")
 
 
 def main(selected: list[str]) -> int:

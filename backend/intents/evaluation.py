@@ -1,7 +1,9 @@
-"""How well the NLU does: per-intent precision / recall / F1, confusions, accuracy, macro-F1, cross-validation.
+"""How well the NLU does: per-intent precision / recall / F1, confusions, accuracy, macro-F1, how right it is at
+high and at low confidence, out-of-scope recall, cross-validation — and the same figures for a plain baseline.
 
-``flask chat-eval FILE.jsonl`` prints ``format_report(evaluate_examples(load_examples(FILE)))``, whose last line
-is exactly ``accuracy=0.XXXX macro_f1=0.XXXX`` (DESIGN §4.7).
+``flask chat-eval FILE.jsonl`` prints the project's report, the baseline's beside it (a character 1–3-gram TF-IDF
++ logistic regression trained on the same ``training.jsonl``, ``baseline.py``), and last, for the project,
+exactly ``accuracy=0.XXXX macro_f1=0.XXXX`` (DESIGN §4.7).
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from backend.intents.baseline import DESCRIPTION, Baseline
+from backend.intents.catalogue import OUT_OF_SCOPE
 from backend.intents.nlu import THRESHOLDS, Example, Nlu, Thresholds, load
+
+HIGH_CONFIDENCE = 0.8
 
 
 @dataclass(frozen=True)
@@ -31,15 +37,28 @@ class Confusion:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """How often the answer is right when the model is sure (confidence ≥ HIGH_CONFIDENCE) and when it is not."""
+
+    high_count: int
+    high_accuracy: float
+    low_count: int
+    low_accuracy: float
+
+
+@dataclass(frozen=True)
 class Report:
     per_intent: tuple[IntentMetrics, ...]  # every label seen in gold or predictions, by name
     confusions: tuple[Confusion, ...]  # gold ≠ predicted pairs, most frequent first
     accuracy: float
     macro_f1: float  # unweighted mean over per_intent
     total: int
+    calibration: Calibration | None = None
+    out_of_scope_recall: float | None = None  # out-of-scope questions answered as out of scope
+    in_scope_refused: float | None = None  # in-scope questions answered as out of scope
 
 
-def evaluate(gold: Sequence[str], predicted: Sequence[str]) -> Report:
+def evaluate(gold: Sequence[str], predicted: Sequence[str], confidences: Sequence[float] | None = None) -> Report:
     if len(gold) != len(predicted):
         raise ValueError("gold and predicted labels differ in length")
     pairs = Counter(zip(gold, predicted))
@@ -53,13 +72,28 @@ def evaluate(gold: Sequence[str], predicted: Sequence[str]) -> Report:
         key=lambda confusion: (-confusion.count, confusion.gold, confusion.predicted),
     )
     correct = sum(n for (g, p), n in pairs.items() if g == p)
+    out_of_scope = [p for g, p in zip(gold, predicted) if g == OUT_OF_SCOPE]
+    in_scope = [p for g, p in zip(gold, predicted) if g != OUT_OF_SCOPE]
     return Report(
         per_intent=per_intent,
         confusions=tuple(confusions),
         accuracy=correct / len(gold) if gold else 0.0,
         macro_f1=sum(m.f1 for m in per_intent) / len(per_intent) if per_intent else 0.0,
         total=len(gold),
+        calibration=_calibration(gold, predicted, confidences) if confidences is not None else None,
+        out_of_scope_recall=_share(out_of_scope, OUT_OF_SCOPE) if out_of_scope else None,
+        in_scope_refused=_share(in_scope, OUT_OF_SCOPE) if in_scope else None,
     )
+
+
+def _share(labels: Sequence[str], label: str) -> float:
+    return sum(1 for item in labels if item == label) / len(labels)
+
+
+def _calibration(gold: Sequence[str], predicted: Sequence[str], confidences: Sequence[float]) -> Calibration:
+    high = [g == p for g, p, c in zip(gold, predicted, confidences) if c >= HIGH_CONFIDENCE]
+    low = [g == p for g, p, c in zip(gold, predicted, confidences) if c < HIGH_CONFIDENCE]
+    return Calibration(len(high), sum(high) / len(high) if high else 0.0, len(low), sum(low) / len(low) if low else 0.0)
 
 
 def _metrics(label: str, true_positives: int, predicted: int, actual: int) -> IntentMetrics:
@@ -77,14 +111,29 @@ def format_report(report: Report) -> list[str]:
     if report.confusions:
         lines.append("confusions (gold -> predicted: count)")
         lines += [f"  {c.gold} -> {c.predicted}: {c.count}" for c in report.confusions]
+    lines += summary_lines(report)
     lines.append(f"accuracy={report.accuracy:.4f} macro_f1={report.macro_f1:.4f}")
+    return lines
+
+
+def summary_lines(report: Report) -> list[str]:
+    lines = []
+    if report.calibration is not None:
+        c = report.calibration
+        lines.append(f"confidence >= {HIGH_CONFIDENCE}: {c.high_count} answered, accuracy {c.high_accuracy:.4f}; "
+                     f"below: {c.low_count}, accuracy {c.low_accuracy:.4f}")
+    if report.out_of_scope_recall is not None:
+        lines.append(f"out_of_scope recall {report.out_of_scope_recall:.4f}")
+    if report.in_scope_refused is not None:
+        lines.append(f"in-scope questions refused as out_of_scope {report.in_scope_refused:.4f}")
     return lines
 
 
 def evaluate_examples(examples: Sequence[Example], nlu: Nlu | None = None) -> Report:
     """Run the NLU (the shipped default unless given) over labelled examples."""
     nlu = nlu or load()
-    return evaluate([e.intent for e in examples], [nlu.understand(e.text).intent for e in examples])
+    results = [nlu.understand(e.text) for e in examples]
+    return evaluate([e.intent for e in examples], [r.intent for r in results], [r.confidence for r in results])
 
 
 def cross_validate(
@@ -113,17 +162,20 @@ def cross_validate_grid(
     build = build or (lambda train, thresholds: Nlu.from_examples(train, thresholds=thresholds))
     gold: list[str] = []
     predicted: list[list[str]] = [[] for _ in grid]
+    confidences: list[list[float]] = [[] for _ in grid]
     for train, held_out in _stratified_folds(examples, k, seed):
         nlu = build(train, grid[0])
         gold += [example.intent for example in held_out]
         for column, thresholds in enumerate(grid):
             variant = _with_thresholds(nlu, thresholds)
-            predicted[column] += [variant.understand(example.text).intent for example in held_out]
-    return [evaluate(gold, column) for column in predicted]
+            results = [variant.understand(example.text) for example in held_out]
+            predicted[column] += [r.intent for r in results]
+            confidences[column] += [r.confidence for r in results]
+    return [evaluate(gold, labels, sure) for labels, sure in zip(predicted, confidences)]
 
 
 def _with_thresholds(nlu: Nlu, thresholds: Thresholds) -> Nlu:
-    return Nlu(nlu.scorer, nlu.rules, nlu.normaliser, thresholds)
+    return Nlu(nlu.model, nlu.rules, nlu.normaliser, thresholds)
 
 
 def _stratified_folds(
@@ -148,3 +200,16 @@ def _stratified_folds(
         ([example for other in range(k) if other != index for example in folds[other]], folds[index])
         for index in range(k)
     ]
+
+
+def baseline_lines(training: Sequence[Example], examples: Sequence[Example], project: Report) -> list[str]:
+    """The baseline's figures on the same examples, and the project's lead over it in points of accuracy."""
+    predicted, confidences = Baseline(training).predict([e.text for e in examples])
+    report = evaluate([e.intent for e in examples], predicted, confidences)
+    lead = (project.accuracy - report.accuracy) * 100
+    return [f"{DESCRIPTION} ({len(examples)} examples):",
+            f"  baseline accuracy={report.accuracy:.4f} macro_f1={report.macro_f1:.4f}",
+            *("  baseline " + line for line in summary_lines(report)),
+            f"  project  accuracy={project.accuracy:.4f} macro_f1={project.macro_f1:.4f}",
+            *("  project  " + line for line in summary_lines(project)),
+            f"  project - baseline: {lead:+.2f} points of accuracy"]
