@@ -13,60 +13,27 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from backend.domain.identity import mask_id_number
 from backend.domain.money import fen_to_yuan, percent_label
 from backend.domain.policy import CHRONIC, GENERAL, HOSPITAL_LEVELS, PerPersonType, Policy
 from backend.domain.sharing import RELATION_LABELS
-from backend.intents import replies
+from backend.intents import articles, replies
 from backend.intents.replies import Reply
-from backend.services import accounts, applications, benefits, people, policies, settlements, sharing
+from backend.intents.types import Context, Message
+from backend.services import accounts, applications, benefits, chronic, policies, settlements, sharing
 from backend.services.benefits import LOCAL_ZONE
-
-if TYPE_CHECKING:
-    from backend.intents.dialogue import Message
-    from backend.models import Person
 
 PERSONAL_INTENTS = frozenset({
     "sharing_grant", "sharing_revoke", "sharing_list", "account_balance", "account_history", "caps_remaining",
     "benefit_estimate", "reimbursement_status", "settlement_details",
 })
-REGIONAL_INTENTS = frozenset({"benefit_policy", "account_policy"})
+# Answers about the signed-in person's own data: never about someone else's (followups.asks_about_someone_else).
+ABOUT_THE_PERSON = frozenset({
+    "account_balance", "account_history", "caps_remaining", "reimbursement_status", "settlement_details",
+})
+REGIONAL_INTENTS = frozenset({"benefit_policy", "account_policy", "policy_question", "account_contribution"})
 CHANNEL = "chat"
-
-
-@dataclass
-class Context:
-    """Who is asking and when: the signed-in person (or None) and today's date.
-
-    The region answers use is the person's own; an anonymous person's is the one they told (``told_region``).
-    The person is read only when an answer needs them, so a greeting costs no query.
-    """
-
-    person_id: int | None
-    today: dt.date
-    told_region: str | None = None
-    _person: Person | None = field(default=None, repr=False)
-
-    @property
-    def person(self) -> Person:
-        if self._person is None:
-            self._person = people.get(self.person_id)
-        return self._person
-
-    @property
-    def region(self) -> str | None:
-        return self.person.region_code if self.person_id is not None else self.told_region
-
-    @region.setter
-    def region(self, region: str) -> None:
-        self.told_region = region
-
-    @property
-    def person_type(self) -> str | None:
-        return self.person.person_type if self.person_id is not None else None
 
 
 def answer(intent: str, message: Message, ctx: Context) -> list[Reply]:
@@ -88,8 +55,56 @@ def _static(*reply_texts: str, card: Reply | None = None) -> Callable[[Message, 
 # --- the person's own data ---------------------------------------------------------------------------------------
 
 
+def _year(ctx: Context) -> int:
+    return ctx.year or ctx.today.year
+
+
 def account_balance(message: Message, ctx: Context) -> list[Reply]:
-    return [replies.text(_balance_and_flows(accounts.summary(ctx.person_id, ctx.today.year)))]
+    lines = [_balance_and_flows(accounts.summary(ctx.person_id, _year(ctx)))]
+    return [replies.text("".join(lines + _received_lines(ctx) + _arrears_lines(ctx)))]
+
+
+# --- the person's situation, where it changes an answer -----------------------------------------------------------
+
+
+def _arrears_lines(ctx: Context) -> list[str]:
+    if ctx.person_id is None or ctx.person.status != "arrears":
+        return []
+    return [replies.ARREARS_NOTE.format(region_rule=replies.ARREARS_RULES.get(ctx.person.region, ""))]
+
+
+def _received_lines(ctx: Context) -> list[str]:
+    """Who lets the person use their account: a father holding his son's grant is told so."""
+    if ctx.person_id is None:
+        return []
+    received = _grant_views(ctx, "received")
+    if not received:
+        return []
+    owners = replies.join(f"{view['owner']['name']}（{view['owner']['id_number_masked']}）" for view in received)
+    return [replies.RECEIVED_NOTE.format(owners=owners)]
+
+
+def _chronic_lines(ctx: Context) -> list[str]:
+    if ctx.person_id is None:
+        return []
+    active = [q for q in chronic.qualifications_for(ctx.person_id) if q["status"] == "active"]
+    if not active:
+        return []
+    lines = [replies.CHRONIC_QUALIFIED.format(diseases=replies.join(q["disease_name"] for q in active))]
+    if _policy(ctx).benefits.chronic_excludes_general:
+        lines.append(replies.CHRONIC_EXCLUDES_GENERAL)
+    return lines
+
+
+def _open_application_lines(ctx: Context) -> list[str]:
+    if ctx.person_id is None:
+        return []
+    open_ones = [view for view in applications.list_for_person(ctx.person_id)
+                 if view["status"] not in ("approved", "rejected", "paid", "closed", "withdrawn")]
+    if not open_ones:
+        return []
+    return [replies.OPEN_APPLICATIONS.format(items=replies.join(
+        f"{view['kind_label']}（{view['status_label']}）" for view in open_ones[:3]))]
 
 
 def _balance_and_flows(summary: dict) -> str:
@@ -99,7 +114,7 @@ def _balance_and_flows(summary: dict) -> str:
 
 def account_history(message: Message, ctx: Context) -> list[Reply]:
     entries, _ = accounts.entries(ctx.person_id, page_size=5)
-    lines = [_balance_and_flows(accounts.summary(ctx.person_id, ctx.today.year))]
+    lines = [_balance_and_flows(accounts.summary(ctx.person_id, _year(ctx)))]
     lines += [_entry_line(entry) for entry in entries]
     card = replies.card("account_entries", replies.HISTORY_CARD_TITLE, replies.HISTORY_CARD_BODY,
                         path="/api/v1/account/entries")
@@ -117,7 +132,7 @@ def _entry_line(entry: dict) -> str:
 
 
 def caps_remaining(message: Message, ctx: Context) -> list[Reply]:
-    caps = benefits.caps(ctx.person_id, ctx.today.year)
+    caps = benefits.caps(ctx.person_id, _year(ctx))
     lines = [
         replies.CAPS_INTRO.format(year=caps["year"], person_type=replies.PERSON_TYPE_LABELS[caps["person_type"]]),
         (replies.CAPS_DEDUCTIBLE_MET if caps["deductible"]["remaining"] == fen_to_yuan(0)
@@ -127,7 +142,7 @@ def caps_remaining(message: Message, ctx: Context) -> list[Reply]:
         replies.CAPS_COMBINED.format(**caps["combined"]),
         caps["sample"]["label"] or "",
     ]
-    return [replies.text("".join(lines))]
+    return [replies.text("".join(lines + _chronic_lines(ctx) + _arrears_lines(ctx)))]
 
 
 _APPLICATION_ID = re.compile(r"(?<![0-9A-Za-z])(?:RB|PO|CA)[0-9A-Z]{22}(?![0-9A-Za-z])")
@@ -263,6 +278,8 @@ def benefit_policy(message: Message, ctx: Context) -> list[Reply]:
         lines.append(replies.CHRONIC_EXCLUDES_GENERAL)
     if policy.sample:
         lines.append(replies.POLICY_SAMPLE)
+    if ctx.region == ctx.own_region:
+        lines += _chronic_lines(ctx) + _arrears_lines(ctx)
     return [replies.text("".join(lines))]
 
 
@@ -276,6 +293,8 @@ _ACCOUNT_TOPICS = {
 def account_policy(message: Message, ctx: Context) -> list[Reply]:
     policy = _policy(ctx)
     topics = _topics(message.text, _ACCOUNT_TOPICS) or {"uses", "sharing"}
+    if message.values("relation"):  # 我老伴能用我的卡吗: who may share, whatever else it asks
+        topics.add("sharing")
     account = policy.account
     lines = [policy.label + "："]
     if "uses" in topics:
@@ -291,7 +310,36 @@ def account_policy(message: Message, ctx: Context) -> list[Reply]:
         lines += _credit_lines(policy, ctx.person_type)
     if policy.sample:
         lines.append(replies.POLICY_SAMPLE)
+    if "sharing" in topics and ctx.region == ctx.own_region:
+        lines += _received_lines(ctx)
     return [replies.text("".join(lines))]
+
+
+# Questions whose answer is settled whatever the article retrieved says around it.
+_SETTLED_QUESTIONS = (
+    (re.compile(r"套现|取现|提现|变现|换成现金|取出来|兑现"), replies.NO_CASH_OUT),
+)
+
+
+def account_contribution(message: Message, ctx: Context) -> list[Reply]:
+    """NM §4, NX §6 and §31: the account may pay relatives' 居民医保 and 长护险 / 大额 contributions."""
+    policy = _policy(ctx)
+    lines = [policy.label + "：", replies.CONTRIBUTION_USES.format(region=replies.REGION_LABELS[ctx.region])]
+    lines += _arrears_lines(ctx) if ctx.region == ctx.own_region else []
+    card = replies.card("account_contribution", replies.CONTRIBUTION_CARD_TITLE, replies.CONTRIBUTION_CARD_BODY,
+                        path="/api/v1/account/contributions")
+    return [replies.text("".join(lines)), card]
+
+
+def policy_question(message: Message, ctx: Context) -> list[Reply]:
+    """A policy question no other answer covers: the best matching article of the region's document, cited."""
+    topic = next((answer for pattern, answer in _SETTLED_QUESTIONS if pattern.search(message.text)), None)
+    found = articles.best(ctx.region, message.text)
+    if found is None:
+        return [replies.text(topic or replies.POLICY_UNKNOWN)]
+    lines = ([topic] if topic else []) + [replies.POLICY_ARTICLE.format(citation=found.citation,
+                                                                       text=found.excerpt())]
+    return [replies.text("\n".join(lines))]
 
 
 def _credit_lines(policy: Policy, person_type: str | None) -> list[str]:
@@ -403,4 +451,6 @@ ANSWERS: dict[str, Callable[[Message, Context], list[Reply]]] = {
     "chronic_certification": _static(replies.CHRONIC_CERTIFICATION),
     "chronic_cap_adjust": _static(replies.CHRONIC_CAP_ADJUST),
     "offsite_care": _static(replies.OFFSITE_CARE),
+    "account_contribution": account_contribution,
+    "policy_question": policy_question,
 }

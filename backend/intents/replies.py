@@ -63,6 +63,8 @@ INTENT_LABELS = {
     "chronic_certification": "门诊慢特病认定",
     "chronic_cap_adjust": "门诊慢特病支付限额调整",
     "offsite_care": "异地就医",
+    "account_contribution": "用个人账户给家人缴纳医保费",
+    "policy_question": "其他医保政策问题",
     "out_of_scope": "其他问题",
 }
 LEVEL_LABELS = {"tertiary": "三级医院", "secondary": "二级医院", "primary": "一级医院及社区卫生服务机构"}
@@ -92,6 +94,13 @@ SIGN_IN_TITLE = "请先登录"
 SIGN_IN_BODY = "「{what}」需要核实您的身份。请先登录并绑定参保信息，登录后再问我一次即可。"
 ASK_REGION = "政策因参保地而不同，请问您在哪里参加职工医保？"
 REGION_REMEMBERED = "好的，以下按{region}的现行政策为您解答。"
+OTHERS_DATA_REFUSED = ("抱歉，为保护个人信息，我只能查询您本人的{what}，不能告诉您{relation}的。"
+                       "请{relation}本人登录后查询；需要时，也可以让{relation}授权您办理或到经办窗口咨询。")
+TOO_LONG = ("您的消息有 {length} 个字，我一次只能读 {limit} 个字以内。请把问题简短地分几次发给我，"
+            "例如「我的个人账户还有多少钱」；需要详细说明情况的，可以回复「转人工」。")
+WAITING_FOR_AGENT = "已收到您的消息，正在为您接入人工客服：您前面还有 {ahead} 位，预计等待约 {minutes} 分钟。客服接入后会看到您的全部消息。"
+WAITING_FIRST_IN_LINE = "已收到您的消息，您是下一位，人工客服马上接入，请稍候。客服接入后会看到您的全部消息。"
+AGENT_WILL_READ = "已收到，客服正在处理您的会话，会尽快回复您。"
 SERVICE_REFUSED = "没能办成：{message}"
 SERVICE_FAILED = "查询暂时没有成功：{message}。您可以稍后再试，或回复「转人工」。"
 
@@ -111,6 +120,7 @@ GRANT_ASK_RELATION = "好的，为您办理家庭共济授权（授权后，家�
 GRANT_RELATION_NOT_ALLOWED = "按{region}现行政策，个人账户只能授权给：{relations}。请重新选择被授权人与您的关系。"
 GRANT_ASK_NAME = "请告诉我被授权人（您的{relation}）的姓名。"
 GRANT_NAME_INVALID = "姓名请只输入汉字（少数民族姓名可含「·」），例如：李娜。"
+GRANT_ID_NAME_MISMATCH = "这个身份证号码与「{name}」的参保登记信息不一致，请核对后重新输入；如果名字写错了，请回复「名字错了」。"
 GRANT_ASK_ID = "请输入{name}的18位居民身份证号码。"
 ID_PROBLEMS = {
     "checksum": "这个身份证号码的最后一位校验码不对，可能有一位输错了，请核对后重新输入。",
@@ -166,6 +176,15 @@ GRANTS_GIVEN = "您授权的家庭成员：{items}。"
 GRANTS_RECEIVED = "授权给您的家庭成员：{items}。"
 GRANT_ITEM = "{relation}{name}（身份证 {id_masked}，{since}起）"
 
+ARREARS_NOTE = "提醒：您目前处于欠费状态，{region_rule}补缴欠费后可恢复享受相关待遇。"
+ARREARS_RULES = {
+    "nm": "按规定（内蒙古细则第十三条），单位或个人欠缴医保费期间，普通门诊统筹待遇自动暂停；",
+    "nx": "欠费期间相关待遇会受到影响；",
+}
+RECEIVED_NOTE = "另外，{owners}已授权您使用其个人账户（家庭共济），在您本人账户余额不足时可以使用。"
+CHRONIC_QUALIFIED = "您已认定门诊慢特病：{diseases}。"
+OPEN_APPLICATIONS = "您还有办理中的申请：{items}。"
+
 # --- answers generated from the policy version in force -----------------------------------------------------------
 
 POLICY_INTRO = "{policy_label}（{valid_from}起执行）："
@@ -186,6 +205,20 @@ CREDIT_EMPLOYED = "在职职工每月按本人缴费基数的{ratio}划入个人
 CREDIT_FLEXIBLE_MONTHLY = "灵活就业人员每月按缴费基数的{ratio}划入。"
 CREDIT_FLEXIBLE_LUMP_SUM = "灵活就业人员按缴费基数的{ratio}计算，足额缴费后一次性划入。"
 CREDIT_RETIRED = "退休人员每月定额划入 {amount} 元（{base_label}的{ratio}）。"
+
+# NM §4, NX §6 (uses) and §31 (the accounting of such payments): contributions paid from the account.
+CONTRIBUTION_USES = (
+    "可以。按{region}的规定，个人账户可以用于缴纳配偶、父母、子女等近亲属参加城乡居民基本医疗保险的个人缴费，"
+    "以及长期护理保险、职工大额医疗费用补助等个人缴费。在小程序「个人账户—代缴」中填写家人的姓名、身份证号和关系即可，"
+    "缴费从您的个人账户余额中扣除，记入家人的缴费记录。"
+)
+CONTRIBUTION_CARD_TITLE = "用个人账户代缴"
+CONTRIBUTION_CARD_BODY = "为家人缴纳居民医保、长护险等个人缴费。"
+NO_CASH_OUT = ("个人账户的钱不能取现、套现：只能用于就医购药、家人共济和规定的缴费。定点医疗机构和药店也不得通过虚假退费"
+               "等方式帮助套取现金，违者将被追究责任。只有参保人去世或出国定居时，余额才可以一次性支取。")
+POLICY_ARTICLE = "{citation}：{text}"
+POLICY_UNKNOWN = ("这个问题我暂时没有找到准确的政策依据，不想给您错误的答复。您可以换个说法再问一次，"
+                  "或回复「转人工」由工作人员为您解答。")
 
 # --- procedures (wording from the articles cited; no numbers) ---------------------------------------------------------
 
