@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from backend import demo
 from backend.extensions import db
 from backend.intents import conversation
-from backend.services import people, sharing
+from backend.services import people, policies, sharing
 from tests.conftest import build_app, reset_app_state
 
 STORIES_FILE = Path(__file__).parent / "data" / "stories.md"
@@ -85,8 +86,6 @@ def test_the_stories_file_covers_at_least_eighty_conversations():
 def demo_app(migrated_database):
     app = build_app(migrated_database)
     with app.app_context():
-        from backend.services import demo, policies
-
         policies.load_shipped()
         demo.seed()
         yield app
