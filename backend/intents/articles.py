@@ -8,6 +8,7 @@ does not know and offers a human instead of guessing. The indexes are built once
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -126,6 +127,7 @@ def load() -> dict[str, RegionIndex]:
         return _indexes
     with _lock:
         if not _indexes:
+            logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
             for region, filename in REGION_FILES.items():
                 source = (ARTICLES_DIR / filename).read_text(encoding="utf-8")
                 _indexes[region] = RegionIndex(parse(region, source))
