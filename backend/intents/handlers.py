@@ -17,6 +17,7 @@ from collections.abc import Callable
 from backend.domain.identity import mask_id_number
 from backend.domain.money import fen_to_yuan, percent_label
 from backend.domain.policy import CHRONIC, GENERAL, HOSPITAL_LEVELS, PerPersonType, Policy
+from backend.domain.review import ReviewStatus
 from backend.domain.sharing import RELATION_LABELS
 from backend.intents import articles, replies
 from backend.intents.replies import Reply
@@ -34,6 +35,7 @@ ABOUT_THE_PERSON = frozenset({
 })
 REGIONAL_INTENTS = frozenset({"benefit_policy", "account_policy", "policy_question", "account_contribution"})
 CHANNEL = "chat"
+Handler = Callable[[Message, Context], list[Reply]]
 
 
 def answer(intent: str, message: Message, ctx: Context) -> list[Reply]:
@@ -43,6 +45,16 @@ def answer(intent: str, message: Message, ctx: Context) -> list[Reply]:
 def sign_in_card(intent: str) -> Reply:
     what = replies.INTENT_LABELS[intent]
     return replies.card("sign_in", replies.SIGN_IN_TITLE, replies.SIGN_IN_BODY.format(what=what), intent=intent)
+
+
+def _with_open_applications(handler: Handler) -> Handler:
+    """Before applying again, a signed-in person hears which applications of theirs are still under way."""
+
+    def answered(message: Message, ctx: Context) -> list[Reply]:
+        lines = _open_application_lines(ctx)
+        return handler(message, ctx) + ([replies.text("".join(lines))] if lines else [])
+
+    return answered
 
 
 def _static(*reply_texts: str, card: Reply | None = None) -> Callable[[Message, Context], list[Reply]]:
@@ -96,11 +108,14 @@ def _chronic_lines(ctx: Context) -> list[str]:
     return lines
 
 
+_OPEN_APPLICATION_STATUSES = frozenset({ReviewStatus.SUBMITTED, ReviewStatus.IN_REVIEW, ReviewStatus.RETURNED})
+
+
 def _open_application_lines(ctx: Context) -> list[str]:
     if ctx.person_id is None:
         return []
     open_ones = [view for view in applications.list_for_person(ctx.person_id)
-                 if view["status"] not in ("approved", "rejected", "paid", "closed", "withdrawn")]
+                 if view["status"] in _OPEN_APPLICATION_STATUSES]
     if not open_ones:
         return []
     return [replies.OPEN_APPLICATIONS.format(items=replies.join(
@@ -437,14 +452,14 @@ ANSWERS: dict[str, Callable[[Message, Context], list[Reply]]] = {
     "account_balance": account_balance,
     "account_history": account_history,
     "account_policy": account_policy,
-    "account_payout": _static(replies.ACCOUNT_PAYOUT, card=replies.card(
-        "payout_apply", replies.PAYOUT_CARD_TITLE, replies.PAYOUT_CARD_BODY, path="/api/v1/payouts")),
+    "account_payout": _with_open_applications(_static(replies.ACCOUNT_PAYOUT, card=replies.card(
+        "payout_apply", replies.PAYOUT_CARD_TITLE, replies.PAYOUT_CARD_BODY, path="/api/v1/payouts"))),
     "account_transfer": _static(replies.ACCOUNT_TRANSFER),
     "caps_remaining": caps_remaining,
     "benefit_policy": benefit_policy,
-    "reimbursement_apply": _static(replies.REIMBURSEMENT_APPLY, card=replies.card(
+    "reimbursement_apply": _with_open_applications(_static(replies.REIMBURSEMENT_APPLY, card=replies.card(
         "reimbursement_apply", replies.REIMBURSEMENT_CARD_TITLE, replies.REIMBURSEMENT_CARD_BODY,
-        path="/api/v1/reimbursements")),
+        path="/api/v1/reimbursements"))),
     "reimbursement_materials": _static(replies.REIMBURSEMENT_MATERIALS),
     "reimbursement_status": reimbursement_status,
     "settlement_details": settlement_details,
