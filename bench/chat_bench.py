@@ -95,6 +95,7 @@ def _app(url: str):
     config.LOG_LEVEL = "WARNING"
     config.DEV_LOGIN = True
     config.CHAT_MESSAGE_RATE_LIMIT = "1000000/minute"
+    config.CHAT_IP_RATE_LIMIT = "1000000/minute"
     app = create_app(config)
     with app.app_context():
         upgrade(revision="heads")
