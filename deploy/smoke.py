@@ -6,7 +6,7 @@ readiness; settles a visit as an institution; asks for the visit's statement as 
 the worker to render it; checks /metrics and that the worker's log lines carry the request's id; then stops
 everything. Every wait polls against a deadline; any failure stops the processes and exits non-zero.
 
-Environment: SMOKE_DATABASE_URL (default: database ops_smoke on 127.0.0.1:5432, created if missing),
+Environment: SMOKE_DATABASE_URL (default: database ops_smoke on 127.0.0.1:5432, dropped and created anew),
 SMOKE_REDIS_URL (default redis://127.0.0.1:6379/8, emptied first), SMOKE_PORT (default: a free port).
 """
 
@@ -138,11 +138,12 @@ class Smoke:
 
         url = self.env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
         server, _, name = url.rpartition("/")
+        # A fresh database every run: the smoke checks a first deployment, and a database left by an earlier run
+        # holds institution secrets encrypted under that run's (random) SECRET_KEY, which this run cannot read.
         with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-            exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-            if not exists:
-                connection.execute(f'CREATE DATABASE "{name}"')
-                say(f"created database {name}")
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
+            say(f"created database {name}")
         redis.Redis.from_url(self.env["REDIS_URL"]).flushdb()
         say(f"database {name} and {self.env['REDIS_URL']} ready")
 
